@@ -1,0 +1,148 @@
+"""Length-bucketed batches, padding collate functions and packing.
+
+Batches are made of examples of similar length, so little compute is spent on padding; the
+recurrent layers then read the padded batch as a ``PackedSequence`` so that each sequence's
+final state is the one at its real last token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_sequence
+from torch.utils.data import Dataset, Sampler
+
+PAD_ID = 0  # rnnlib.text.Vocab always puts <pad> at id 0
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of indices whose sequences have similar lengths.
+
+    With ``shuffle``, the indices are permuted with ``seed + epoch`` (call :meth:`set_epoch`),
+    cut into chunks of ``batch_size * bucket_factor``, each chunk sorted by length and split
+    into batches, and the batches shuffled. Without it, batches are in order of length. Every
+    index appears in exactly one batch.
+    """
+
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        seed: int = 0,
+        bucket_factor: int = 50,
+        drop_last: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if bucket_factor < 1:
+            raise ValueError(f"bucket_factor must be >= 1, got {bucket_factor}")
+        self.lengths = np.asarray(lengths)
+        if self.lengths.ndim != 1:
+            raise ValueError("lengths must be a flat sequence of integers")
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.bucket_factor = bucket_factor
+        self.drop_last = drop_last
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def batches(self) -> list[list[int]]:
+        n = len(self.lengths)
+        if not self.shuffle:
+            order = np.argsort(self.lengths, kind="stable")
+            chunks = [order]
+        else:
+            rng = np.random.default_rng(self.seed + self.epoch)
+            order = rng.permutation(n)
+            size = self.batch_size * self.bucket_factor
+            chunks = [
+                chunk[np.argsort(self.lengths[chunk], kind="stable")]
+                for chunk in (order[i : i + size] for i in range(0, n, size))
+            ]
+        batches = [
+            chunk[i : i + self.batch_size].tolist()
+            for chunk in chunks
+            for i in range(0, len(chunk), self.batch_size)
+        ]
+        if self.drop_last:
+            batches = [b for b in batches if len(b) == self.batch_size]
+        if self.shuffle:
+            rng.shuffle(batches)
+        return batches
+
+    def __iter__(self):
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return sum(len(c) // self.batch_size for c in self._chunk_sizes())
+        return sum(-(-c // self.batch_size) for c in self._chunk_sizes())
+
+    def _chunk_sizes(self) -> list[int]:
+        n = len(self.lengths)
+        if not self.shuffle:
+            return [n]
+        size = self.batch_size * self.bucket_factor
+        return [min(size, n - i) for i in range(0, n, size)]
+
+
+class SequenceDataset(Dataset):
+    """Encoded sequences (1-D ``long`` tensors) with one target each (a label or a sequence)."""
+
+    def __init__(self, sequences: Sequence[Sequence[int]], targets: Sequence) -> None:
+        if len(sequences) != len(targets):
+            raise ValueError(
+                f"mismatched sizes: {len(sequences)} sequences but {len(targets)} targets"
+            )
+        empty = [i for i, s in enumerate(sequences) if len(s) == 0]
+        if empty:
+            raise ValueError(f"sequences at positions {empty[:5]} are empty")
+        self.sequences = [torch.as_tensor(s, dtype=torch.long) for s in sequences]
+        self.targets = [
+            torch.as_tensor(t, dtype=torch.long) if isinstance(t, (list, tuple)) else t
+            for t in targets
+        ]
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __getitem__(self, index: int):
+        return self.sequences[index], self.targets[index]
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(s) for s in self.sequences]
+
+
+def pad_batch(sequences: Sequence[torch.Tensor], pad_id: int = PAD_ID):
+    """``[batch, max_len]`` padded ids and ``[batch]`` lengths."""
+    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
+    padded = pad_sequence(list(sequences), batch_first=True, padding_value=pad_id)
+    return padded, lengths
+
+
+def collate_labelled(batch):
+    """``(ids [B, T], lengths [B], labels [B] float)`` for sequence classification."""
+    sequences, labels = zip(*batch, strict=True)
+    ids, lengths = pad_batch(sequences)
+    return ids, lengths, torch.tensor(labels, dtype=torch.float)
+
+
+def collate_pairs(batch):
+    """``(src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B])`` for seq2seq."""
+    sources, targets = zip(*batch, strict=True)
+    src, src_lengths = pad_batch(sources)
+    tgt, tgt_lengths = pad_batch(targets)
+    return src, src_lengths, tgt, tgt_lengths
+
+
+def pack(embedded: torch.Tensor, lengths: torch.Tensor) -> PackedSequence:
+    """Pack a ``[batch, seq_len, features]`` tensor; ``lengths`` need not be sorted."""
+    return pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
