@@ -82,7 +82,7 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         if self.drop_last:
-            return sum(len(c) // self.batch_size for c in self._chunk_sizes())
+            return sum(c // self.batch_size for c in self._chunk_sizes())
         return sum(-(-c // self.batch_size) for c in self._chunk_sizes())
 
     def _chunk_sizes(self) -> list[int]:

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The project's two entry points, runnable with nothing but Python 3.10+.
+
+    python3 run.py notebook   # execute tarea2.ipynb top to bottom, in place (full mode)
+    python3 run.py test       # ruff + the whole test suite
+
+Both create ``.venv/`` on first use and install ``requirements.txt`` into it (again only when
+that file changes). Extra options: ``notebook --smoke`` (tiny subsets, one epoch, written to
+``runs/tarea2-smoke.ipynb``), ``notebook --retrain`` (ignore saved training runs),
+``test -- <pytest args>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".requirements.sha256"
+
+
+def ensure_environment() -> None:
+    """Create the virtualenv and install the pinned requirements if they changed."""
+    wanted = hashlib.sha256(
+        (ROOT / "requirements.txt").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    started = time.perf_counter()
+    print("installing requirements.txt (first run: a few minutes)", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
+    STAMP.write_text(wanted)
+    print(f"environment ready in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    print("+ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
+
+
+def notebook(args: argparse.Namespace) -> int:
+    output = ROOT / ("runs/tarea2-smoke.ipynb" if args.smoke else "tarea2.ipynb")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        str(PYTHON),
+        "-m",
+        "papermill",
+        "tarea2.ipynb",
+        str(output),
+        "--kernel",
+        "python3",
+        "--log-output",
+        "--no-progress-bar",
+        "-p",
+        "SMOKE",
+        str(args.smoke),
+        "-p",
+        "RETRAIN",
+        str(args.retrain),
+    ]
+    if args.data:
+        cmd += ["-p", "DATA_DIR", str(Path(args.data).resolve())]
+    return run(cmd)
+
+
+def test(args: argparse.Namespace) -> int:
+    code = run([str(PYTHON), "-m", "ruff", "check", "."])
+    if code:
+        return code
+    return run([str(PYTHON), "-m", "pytest", *args.pytest_args])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    nb = sub.add_parser("notebook", help="execute tarea2.ipynb")
+    nb.add_argument("--smoke", action="store_true", help="tiny subsets, one epoch")
+    nb.add_argument("--retrain", action="store_true", help="train again even if a saved run exists")
+    nb.add_argument("--data", help="folder with aclImdb_v1.tar.gz and SCAN/ (else RNNLIB_DATA)")
+    nb.set_defaults(func=notebook)
+    ts = sub.add_parser("test", help="ruff and pytest")
+    ts.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    ts.set_defaults(func=test)
+    args = parser.parse_args()
+    if args.command == "test" and args.pytest_args[:1] == ["--"]:
+        args.pytest_args = args.pytest_args[1:]
+    ensure_environment()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

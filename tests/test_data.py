@@ -1,0 +1,149 @@
+"""Readers, locating rules, downloads and bad input, on the tiny fixtures in tests/fixtures."""
+
+import hashlib
+
+import pytest
+
+from rnnlib.data import (
+    CorruptDataError,
+    DataNotFoundError,
+    download,
+    load_imdb,
+    load_scan,
+    locate_imdb,
+    locate_scan,
+    parse_scan_line,
+    read_imdb,
+    read_scan_file,
+)
+
+
+def _check_fixture_columns(columns):
+    assert {s: len(c["text"]) for s, c in columns.items()} == {"train": 5, "test": 3, "unsup": 2}
+    train = columns["train"]
+    assert train["label"] == [0, 0, 1, 1, 1]
+    assert train["rating"] == [1, 3, 9, 10, 7]
+    assert train["id"] == [0, 1, 0, 1, 2]
+    assert train["text"][2].startswith("A wonderful film.<br />")
+    assert columns["unsup"]["label"] == [-1, -1] and columns["unsup"]["rating"] == [0, 0]
+
+
+def test_read_imdb_from_directory(fixture_imdb_dir):
+    _check_fixture_columns(read_imdb(fixture_imdb_dir))
+
+
+def test_read_imdb_from_archive_matches_directory(fixture_imdb_archive, fixture_imdb_dir):
+    assert read_imdb(fixture_imdb_archive) == read_imdb(fixture_imdb_dir)
+
+
+def test_truncated_archive_is_reported_as_corrupt(fixture_imdb_archive, tmp_path):
+    data = fixture_imdb_archive.read_bytes()
+    broken = tmp_path / "broken" / "aclImdb_v1.tar.gz"
+    broken.parent.mkdir()
+    broken.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptDataError, match="truncated or corrupt"):
+        read_imdb(broken)
+
+
+def test_archive_without_reviews_is_rejected(tmp_path):
+    import tarfile
+
+    other = tmp_path / "other.tar.gz"
+    (tmp_path / "x.txt").write_text("hello")
+    with tarfile.open(other, "w:gz") as tar:
+        tar.add(tmp_path / "x.txt", arcname="x.txt")
+    with pytest.raises(CorruptDataError, match="not the IMDB archive"):
+        read_imdb(other)
+
+
+def test_locate_prefers_explicit_path_then_environment(monkeypatch, tmp_path, fixture_imdb_dir):
+    monkeypatch.setenv("RNNLIB_DATA", str(fixture_imdb_dir.parent))
+    assert locate_imdb() == fixture_imdb_dir
+    explicit = tmp_path / "aclImdb_v1.tar.gz"
+    explicit.write_bytes(b"")
+    assert locate_imdb(tmp_path) == explicit
+
+
+def test_missing_data_lists_the_places_and_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNLIB_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(DataNotFoundError) as err:
+        locate_imdb(tmp_path / "given", allow_download=False)
+    message = str(err.value)
+    assert str(tmp_path / "given" / "aclImdb_v1.tar.gz") in message
+    assert str(tmp_path / "nowhere" / "aclImdb") in message
+    assert "RNNLIB_DATA" in message
+    with pytest.raises(DataNotFoundError, match="RNNLIB_DATA"):
+        locate_scan("simple", tmp_path / "given", allow_download=False)
+
+
+def test_downloads_are_off_under_ci(monkeypatch, tmp_path):
+    monkeypatch.delenv("RNNLIB_OFFLINE", raising=False)
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("RNNLIB_DATA", str(tmp_path))
+    with pytest.raises(DataNotFoundError):
+        locate_imdb(tmp_path)
+
+
+def test_load_imdb_caches_the_parsed_splits(monkeypatch, tmp_path, fixture_imdb_archive):
+    monkeypatch.setenv("RNNLIB_CACHE", str(tmp_path / "cache"))
+    first = load_imdb(fixture_imdb_archive)
+    assert first["train"].num_rows == 5 and first["unsup"].num_rows == 2
+    cached = list((tmp_path / "cache").iterdir())
+    assert len(cached) == 1 and (cached[0] / "dataset_dict.json").is_file()
+    second = load_imdb(fixture_imdb_archive)
+    assert second["test"]["text"][:] == first["test"]["text"][:]
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "cache").iterdir())
+
+
+def test_download_verifies_and_renames_only_when_complete(tmp_path):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"x" * 5000)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    dest = tmp_path / "out" / "file.bin"
+    download(source.as_uri(), dest, sha256=digest, size=5000)
+    assert dest.read_bytes() == source.read_bytes()
+    assert not (tmp_path / "out" / "file.bin.part").exists()
+
+
+@pytest.mark.parametrize("kwargs", [{"sha256": "0" * 64}, {"size": 4999}])
+def test_failed_verification_leaves_nothing_behind(tmp_path, kwargs):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"x" * 5000)
+    dest = tmp_path / "out" / "file.bin"
+    with pytest.raises(CorruptDataError):
+        download(source.as_uri(), dest, **kwargs)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_parse_scan_line():
+    assert parse_scan_line("IN: jump left OUT: I_TURN_LEFT I_JUMP\n") == (
+        ["jump", "left"],
+        ["I_TURN_LEFT", "I_JUMP"],
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["IN: jump left I_TURN_LEFT I_JUMP", "jump OUT: I_JUMP", "IN: OUT: I_JUMP", "IN: jump OUT:"],
+)
+def test_bad_scan_lines_are_clear_errors(line):
+    with pytest.raises(CorruptDataError):
+        parse_scan_line(line)
+
+
+def test_scan_file_error_names_file_and_line(tmp_path):
+    path = tmp_path / "tasks.txt"
+    path.write_text("IN: jump OUT: I_JUMP\nIN: walk I_WALK\n")
+    with pytest.raises(CorruptDataError, match=r"tasks.txt:2"):
+        read_scan_file(path)
+
+
+def test_load_scan_from_fixture(fixture_scan_root):
+    pairs = load_scan("simple", fixture_scan_root)
+    assert len(pairs["train"]) == 5 and len(pairs["test"]) == 2
+    assert pairs["train"][1] == (["jump", "left"], ["I_TURN_LEFT", "I_JUMP"])
+
+
+def test_unknown_scan_split_lists_the_known_ones():
+    with pytest.raises(ValueError, match="simple"):
+        locate_scan("jump-split")

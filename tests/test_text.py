@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+from rnnlib.text import EOS, PAD, SOS, UNK, Tokenizer, Vocab
+
+
+def test_tokenizer_lowercases_strips_html_and_keeps_negations():
+    tokens = Tokenizer()("A GREAT film.<br /><br />I didn't like the END!")
+    assert tokens == ["a", "great", "film", "i", "didn't", "like", "the", "end", "!"]
+    assert "br" not in tokens
+
+
+def test_tokenizer_keeps_question_marks_and_numbers():
+    assert Tokenizer()("Worth 10/10? Yes") == ["worth", "10", "10", "?", "yes"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "<br />", "... ,;"])
+def test_tokenizer_rejects_text_without_tokens(text):
+    with pytest.raises(ValueError, match="no tokens"):
+        Tokenizer()(text)
+
+
+def test_tokenizer_rejects_non_strings():
+    with pytest.raises(TypeError, match="str"):
+        Tokenizer()(None)
+
+
+def test_vocab_build_orders_by_frequency_and_applies_min_freq():
+    data = [["b", "a", "b"], ["c", "b", "a"], ["d"]]
+    vocab = Vocab.build(data, min_freq=2)
+    assert vocab.itos == [PAD, UNK, "b", "a"]
+    assert vocab.pad_id == 0 and vocab.unk_id == 1
+    assert "d" not in vocab
+    assert vocab.encode(["a", "d", "b"]) == [3, 1, 2]
+
+
+def test_vocab_ties_are_alphabetical_and_max_size_caps_words():
+    vocab = Vocab.build([["z", "y", "x", "x"]], max_size=2)
+    assert vocab.itos == [PAD, UNK, "x", "y"]
+    assert vocab.num_words == 2
+
+
+def test_vocab_sequence_specials_and_decode():
+    vocab = Vocab.build([["I_WALK", "I_JUMP"]], specials=[PAD, UNK, SOS, EOS])
+    ids = vocab.encode(["I_WALK", "I_JUMP"], add_sos=True, add_eos=True)
+    assert ids[0] == vocab.sos_id and ids[-1] == vocab.eos_id
+    assert vocab.decode(ids) == [SOS, "I_WALK", "I_JUMP", EOS]
+    assert vocab.decode(ids + [vocab.stoi["I_WALK"]], strip_specials=True) == ["I_WALK", "I_JUMP"]
+
+
+def test_vocab_without_unk_refuses_unknown_tokens():
+    vocab = Vocab(["walk"], specials=[PAD])
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        vocab.encode(["run"])
+
+
+def test_unknown_special_token_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown special token"):
+        Vocab(["a"], specials=[PAD, "<mask>"])
+    with pytest.raises(ValueError, match="must start with"):
+        Vocab(["a"], specials=[UNK, PAD])
+    vocab = Vocab(["a"])
+    with pytest.raises(ValueError, match="<sos>"):
+        _ = vocab.sos_id
+
+
+def test_decode_rejects_ids_outside_the_vocabulary():
+    with pytest.raises(IndexError, match="outside"):
+        Vocab(["a"]).decode([5])
+
+
+def test_vocab_save_load_round_trip(tmp_path):
+    vocab = Vocab.build([["x", "y", "y"]], specials=[PAD, UNK, SOS, EOS])
+    path = tmp_path / "vocab.json"
+    vocab.save(path)
+    loaded = Vocab.load(path)
+    assert loaded == vocab
+    assert loaded.specials == vocab.specials
+    assert loaded.encode(["y", "q"]) == vocab.encode(["y", "q"])
+
+
+def test_vocab_load_of_a_bad_file_says_so(tmp_path):
+    path = tmp_path / "vocab.json"
+    path.write_text(json.dumps({"words": []}))
+    with pytest.raises(ValueError, match="not a saved Vocab"):
+        Vocab.load(path)
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not a saved Vocab"):
+        Vocab.load(path)
+
+
+@pytest.mark.parametrize("kwargs", [{"min_freq": 0}, {"max_size": 0}])
+def test_vocab_build_rejects_bad_limits(kwargs):
+    with pytest.raises(ValueError):
+        Vocab.build([["a"]], **kwargs)
