@@ -46,6 +46,14 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"Tokenizer(pattern={self.pattern!r})"
 
+    # Pickled (and so fingerprinted by ``datasets`` for its map cache) by its pattern alone:
+    # nltk compiles the regexp lazily, which would otherwise change the fingerprint after use.
+    def __getstate__(self) -> dict:
+        return {"pattern": self.pattern}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["pattern"])
+
 
 class Vocab:
     """Bidirectional token <-> id map with special tokens first (``<pad>`` is always id 0)."""

@@ -147,3 +147,20 @@ def test_load_scan_from_fixture(fixture_scan_root):
 def test_unknown_scan_split_lists_the_known_ones():
     with pytest.raises(ValueError, match="simple"):
         locate_scan("jump-split")
+
+
+def test_tokenize_imdb_adds_tokens_and_reuses_its_cache(monkeypatch, tmp_path, fixture_imdb_dir):
+    from rnnlib.data import tokenize_imdb
+    from rnnlib.text import Tokenizer
+
+    monkeypatch.setenv("RNNLIB_CACHE", str(tmp_path / "cache"))
+    dd = load_imdb(fixture_imdb_dir)
+    first = tokenize_imdb(dd, Tokenizer())
+    row = first["train"][2]
+    assert row["tokens"] == ["a", "wonderful", "film", "i", "loved", "it", "!"]
+    assert row["num_tokens"] == 7
+    files = sorted(p.name for p in (tmp_path / "cache").rglob("cache-*.arrow"))
+    assert len(files) == 3  # one tokenised file per split
+    again = tokenize_imdb(load_imdb(fixture_imdb_dir), Tokenizer())
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("cache-*.arrow")) == files
+    assert again["test"]["tokens"][:] == first["test"]["tokens"][:]

@@ -182,7 +182,7 @@ def _to_dataset_dict(columns: dict[str, dict[str, list]]):
 
 
 def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
-    """Add a ``tokens`` column to every split with ``Dataset.map`` (cached on disk).
+    """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``.
 
     A dataset loaded from the cache keeps the tokenised column in its cache directory,
     fingerprinted by the tokenizer, so a re-run with the same tokenizer reads it back.
@@ -198,4 +198,5 @@ def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
 
 
 def _tokenize_batch(batch: dict[str, list], tokenizer) -> dict[str, list]:
-    return {"tokens": [tokenizer(text) for text in batch["text"]]}
+    tokens = [tokenizer(text) for text in batch["text"]]
+    return {"tokens": tokens, "num_tokens": [len(t) for t in tokens]}
