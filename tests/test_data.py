@@ -164,3 +164,16 @@ def test_tokenize_imdb_adds_tokens_and_reuses_its_cache(monkeypatch, tmp_path, f
     again = tokenize_imdb(load_imdb(fixture_imdb_dir), Tokenizer())
     assert sorted(p.name for p in (tmp_path / "cache").rglob("cache-*.arrow")) == files
     assert again["test"]["tokens"][:] == first["test"]["tokens"][:]
+
+
+def test_scan_interpreter_and_clause_spans():
+    from rnnlib.data.scan import clause_spans, interpret
+
+    assert interpret("jump around left twice") == ["I_TURN_LEFT", "I_JUMP"] * 8
+    assert interpret("turn opposite right") == ["I_TURN_RIGHT"] * 2
+    assert interpret("walk after run left") == ["I_TURN_LEFT", "I_RUN", "I_WALK"]
+    spans = clause_spans("walk twice after run left")
+    assert spans == [([3, 4], range(0, 2)), ([0, 1], range(2, 4))]
+    for bad in ["", "turn", "jump up", "walk around", "fly left"]:
+        with pytest.raises(ValueError, match="not a SCAN command"):
+            interpret(bad)

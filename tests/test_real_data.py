@@ -57,3 +57,12 @@ def test_scan_simple_split(real_data):
 def test_every_scan_split_reads(real_data, split):
     pairs = load_scan(split, real_data)
     assert len(pairs["train"]) > 10000 and len(pairs["test"]) > 1000
+
+
+@pytest.mark.parametrize("split", ["simple", "length"])
+def test_scan_grammar_reproduces_every_pair(real_data, split):
+    from rnnlib.data.scan import interpret
+
+    pairs = load_scan(split, real_data)
+    for src, tgt in pairs["train"] + pairs["test"]:
+        assert interpret(src) == tgt, " ".join(src)

@@ -104,3 +104,70 @@ def load_scan(
     """``{"train": pairs, "test": pairs}`` for a SCAN split (``simple`` by default)."""
     train, test = locate_scan(split, path)
     return {"train": read_scan_file(train), "test": read_scan_file(test)}
+
+
+# ------------------------------------------------------------------------------ the grammar
+# SCAN's commands come from a small grammar with a fixed meaning (Lake and Baroni, 2018):
+#   C -> S and S | S after S | S;   S -> V twice | V thrice | V
+#   V -> D opposite left|right | D around left|right | D;   D -> U left|right | turn left|right | U
+#   U -> walk | look | run | jump
+# ``interpret`` executes it; the tests check it against every pair of the real files, and the
+# notebook uses ``clause_spans`` to tell which clause each output step belongs to.
+
+PRIMITIVES = {"walk": "I_WALK", "look": "I_LOOK", "run": "I_RUN", "jump": "I_JUMP"}
+TURNS = {"left": "I_TURN_LEFT", "right": "I_TURN_RIGHT"}
+REPEATS = {"twice": 2, "thrice": 3}
+
+
+def _bad_command(words: list[str]) -> ValueError:
+    return ValueError(f"{' '.join(words)!r} is not a SCAN command")
+
+
+def _interpret_verb_phrase(words: list[str]) -> list[str]:
+    if not words or (words[0] not in PRIMITIVES and words[0] != "turn"):
+        raise _bad_command(words)
+    action = [PRIMITIVES[words[0]]] if words[0] != "turn" else []
+    if len(words) == 1 and action:
+        return action
+    if len(words) == 2 and words[1] in TURNS:
+        return [TURNS[words[1]], *action]
+    if len(words) == 3 and words[2] in TURNS:
+        turn = TURNS[words[2]]
+        if words[1] == "opposite":
+            return [turn, turn, *action]
+        if words[1] == "around":
+            return [turn, *action] * 4
+    raise _bad_command(words)
+
+
+def interpret(command: str | list[str]) -> list[str]:
+    """The action sequence that a SCAN command means, e.g. ``"jump left"`` ->
+    ``["I_TURN_LEFT", "I_JUMP"]``; ``ValueError`` for text outside the grammar."""
+    words = command.split() if isinstance(command, str) else list(command)
+    for conjunction in ("and", "after"):
+        if conjunction in words:
+            i = words.index(conjunction)
+            first, second = interpret(words[:i]), interpret(words[i + 1 :])
+            return first + second if conjunction == "and" else second + first
+    if words and words[-1] in REPEATS:
+        return _interpret_verb_phrase(words[:-1]) * REPEATS[words[-1]]
+    return _interpret_verb_phrase(words)
+
+
+def clause_spans(command: str | list[str]) -> list[tuple[list[int], range]]:
+    """For each clause of a command, in execution order: the positions of its words in the
+    command and the range of output steps (actions) that it produces."""
+    words = command.split() if isinstance(command, str) else list(command)
+    clauses = [list(range(len(words)))]
+    for conjunction in ("and", "after"):
+        if conjunction in words:
+            i = words.index(conjunction)
+            left, right = list(range(i)), list(range(i + 1, len(words)))
+            clauses = [left, right] if conjunction == "and" else [right, left]
+            break
+    spans, start = [], 0
+    for positions in clauses:
+        n = len(interpret([words[p] for p in positions]))
+        spans.append((positions, range(start, start + n)))
+        start += n
+    return spans
