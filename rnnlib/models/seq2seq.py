@@ -1,0 +1,438 @@
+"""Sequence-to-sequence models for SCAN (Part 2 of the assignment, Activities 4-8).
+
+The assignment's templates, with their TODOs completed and their slips fixed:
+
+* ``Encoder``: embedding + **bidirectional** LSTM over the packed source. It returns every
+  state ``[batch, src_len, 2H]`` (both directions side by side) and the final ``(h, c)`` of
+  each sequence at its real last token, with the two directions joined: ``[batch, 2H]``.
+* ``DecoderModule`` (Sutskever et al., 2014): the text asks for a bidirectional decoder, but a
+  decoder generates left to right, one token at a time, feeding back its own prediction: it
+  cannot read the future, so it cannot be bidirectional. It is an ``LSTMCell`` of size
+  ``2H`` whose state is initialised with the encoder's joined final states (no projection).
+* ``AttentionModule``: scaled dot-product attention with query ``h_t`` and keys = values = all
+  encoder states, softmax over the source positions with padding masked out. No parameters.
+* ``AttentionDecoderModule``: the attended vector ``O_t`` goes to ``W_vocab`` together with
+  ``h_t`` (``P_t = W_vocab([h_t; O_t])``) and, as the text asks, also to the decoder LSTM at
+  the next step (*input feeding*, Luong et al. 2015): its input is ``[emb(y_{t-1}); O_{t-1}]``
+  with ``O_0 = 0``.
+
+Slips of the templates fixed here: the batch size comes from the input tensor (the global
+``BATCH_SIZE`` breaks on a smaller last batch); ``start_idx`` is a registered buffer that moves
+with the module (instead of ``.to(DEVICE)`` on a global); the attention weights of every step
+are returned by ``forward`` (for Activity 8) instead of being hidden in attributes; both
+decoders return the same ``(logits, attention)`` pair (``attention`` is ``None`` without
+attention) so that one training loop serves both.
+
+Decoding. With ``targets`` (training) the decoder runs exactly ``targets.size(1)`` steps and,
+at each step and for each example independently, feeds the gold previous token with
+probability ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without
+``targets`` it is free-running greedy decoding: it never sees a gold token, and it stops early
+once every sequence of the batch has emitted ``<eos>`` (``stop_at_eos``), or after
+``max_sentence_length`` steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pad_packed_sequence
+
+from ..batching import pack
+
+# SCAN's longest action sequence has 48 actions; with <eos> a decoder needs 49 steps.
+DEFAULT_MAX_DECODE_LENGTH = 50
+
+
+def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """``[batch, max_len]`` bool mask, ``True`` at real (non-padding) positions."""
+    positions = torch.arange(max_len, device=lengths.device)  # [max_len]
+    return positions.unsqueeze(0) < lengths.unsqueeze(1)  # [batch, max_len]
+
+
+class Encoder(nn.Module):
+    """Embedding + bidirectional LSTM over a padded batch read as a ``PackedSequence``."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_size: int,
+        *,
+        pad_idx: int = 0,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_idx)
+        self.dropout = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
+
+    @property
+    def output_size(self) -> int:
+        return 2 * self.hidden_size
+
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
+        """``src [B, S]`` ids, ``src_lengths [B]`` ->
+
+        ``(all_states [B, S, 2H], (h_last [B, 2H], c_last [B, 2H]))``; states at padded
+        positions are zeros, and the final states are those at each sequence's real end
+        (for the backward direction, its state after reading the first token).
+        """
+        embedded = self.dropout(self.embedding(src))  # [B, S, E]
+        packed_out, (h_n, c_n) = self.lstm(pack(embedded, src_lengths))
+        # h_n, c_n: [2 (directions), B, H], already in the batch's original order
+        all_states, _ = pad_packed_sequence(
+            packed_out, batch_first=True, total_length=src.size(1)
+        )  # [B, S, 2H]
+        h_last = torch.cat((h_n[0], h_n[1]), dim=-1)  # [B, 2H] (forward ; backward)
+        c_last = torch.cat((c_n[0], c_n[1]), dim=-1)  # [B, 2H]
+        return all_states, (h_last, c_last)
+
+
+class AttentionModule(nn.Module):
+    """Scaled dot-product attention: ``softmax(q·K^T / sqrt(m)) V`` with ``K = V`` (no params).
+
+    Padded source positions get a score of ``-inf`` before the softmax, so their weight is
+    exactly 0 and the weights of each example sum to 1 over its real positions.
+    """
+
+    def forward(
+        self,
+        h_t: torch.Tensor,
+        all_enc_hidden_states: torch.Tensor,
+        src_mask: torch.Tensor | None = None,
+    ):
+        """``h_t [B, m]``, ``all_enc_hidden_states [B, S, m]``, ``src_mask [B, S]`` (True = real)
+
+        -> ``(O_t [B, m], weights [B, S])``.
+        """
+        m = all_enc_hidden_states.size(-1)
+        if h_t.size(-1) != m:
+            raise ValueError(
+                f"query size {h_t.size(-1)} differs from key size {m}: the decoder's hidden "
+                "size must be 2 * the encoder's hidden size"
+            )
+        query = h_t.unsqueeze(2)  # [B, m, 1]
+        scores = torch.bmm(all_enc_hidden_states, query).squeeze(2) / math.sqrt(m)  # [B, S]
+        if src_mask is not None:
+            scores = scores.masked_fill(~src_mask, float("-inf"))  # [B, S]
+        weights = torch.softmax(scores, dim=-1)  # [B, S]
+        attended = torch.bmm(weights.unsqueeze(1), all_enc_hidden_states)  # [B, 1, m]
+        return attended.squeeze(1), weights  # [B, m], [B, S]
+
+
+class _GreedyDecoder(nn.Module):
+    """The decoding loop shared by both decoders; subclasses define one step."""
+
+    embeddings_table: nn.Embedding
+    start_idx: torch.Tensor
+
+    def _register_common(self, start_idx: int, eos_idx: int | None, dropout: float) -> None:
+        if eos_idx is not None and eos_idx == start_idx:
+            raise ValueError("start_idx and eos_idx must differ")
+        # a buffer moves with .to(device) and is saved in the state dict
+        self.register_buffer("start_idx", torch.tensor(start_idx, dtype=torch.long))
+        self.eos_idx = eos_idx
+        self.dropout = nn.Dropout(dropout)
+
+    def _initial_extra(self, batch: int, ref: torch.Tensor):
+        return None
+
+    def _step(self, y_emb, state, extra, all_enc_hidden_states, src_mask):
+        raise NotImplementedError
+
+    def forward(
+        self,
+        all_enc_hidden_states: torch.Tensor,
+        final_enc_hidden_states: torch.Tensor,
+        final_enc_cell_states: torch.Tensor,
+        max_sentence_length: int = DEFAULT_MAX_DECODE_LENGTH,
+        *,
+        targets: torch.Tensor | None = None,
+        teacher_forcing_ratio: float = 0.0,
+        src_mask: torch.Tensor | None = None,
+        stop_at_eos: bool = True,
+    ):
+        """Decode a batch.
+
+        ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``; ``targets
+        [B, T]`` (gold ids ending with ``<eos>``, padded) turns on training mode: exactly ``T``
+        steps, with teacher forcing at rate ``teacher_forcing_ratio``. Without ``targets``:
+        free-running greedy decoding for at most ``max_sentence_length`` steps, stopping early
+        once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
+
+        Returns ``(logits [B, T', V], attention [B, T', S] or None)``.
+        """
+        if not 0.0 <= teacher_forcing_ratio <= 1.0:
+            raise ValueError(
+                f"teacher_forcing_ratio must be in [0, 1], got {teacher_forcing_ratio}"
+            )
+        if targets is None and teacher_forcing_ratio > 0:
+            raise ValueError("teacher forcing needs targets")
+        batch = final_enc_hidden_states.size(0)  # from the input, not a global BATCH_SIZE
+        steps = targets.size(1) if targets is not None else max_sentence_length
+        if steps < 1:
+            raise ValueError(f"max_sentence_length must be >= 1, got {steps}")
+        check_eos = targets is None and stop_at_eos and self.eos_idx is not None
+
+        state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
+        extra = self._initial_extra(batch, final_enc_hidden_states)
+        y_prev = self.start_idx.expand(batch)  # [B] (start_idx.repeat(batch) in the template)
+        finished = torch.zeros(batch, dtype=torch.bool, device=y_prev.device)  # [B]
+        out, attention = [], []
+        for t in range(steps):
+            y_emb = self.dropout(self.embeddings_table(y_prev))  # [B, E]
+            P_t, state, extra, weights = self._step(
+                y_emb, state, extra, all_enc_hidden_states, src_mask
+            )  # P_t: [B, V]
+            out.append(P_t)
+            if weights is not None:
+                attention.append(weights)  # [B, S]
+            prediction = P_t.argmax(dim=1)  # [B] greedy choice (detached: argmax)
+            if targets is not None and teacher_forcing_ratio > 0:
+                gold = targets[:, t]  # [B]
+                if teacher_forcing_ratio >= 1.0:
+                    prediction = gold
+                else:
+                    use_gold = torch.rand(batch, device=gold.device) < teacher_forcing_ratio
+                    prediction = torch.where(use_gold, gold, prediction)  # [B]
+            y_prev = prediction
+            if check_eos:
+                finished = finished | (prediction == self.eos_idx)
+                if bool(finished.all()):
+                    break
+        logits = torch.stack(out, dim=1)  # [B, T', V]
+        attn = torch.stack(attention, dim=1) if attention else None  # [B, T', S]
+        return logits, attn
+
+
+class DecoderModule(_GreedyDecoder):
+    """Basic decoder (Sutskever et al., 2014): ``LSTMCell(E -> D)``, ``P_t = W_vocab(h_t)``.
+
+    ``hidden_size`` is the decoder's size ``D``; it must equal the size of the encoder's
+    joined final states (``2H``), which initialise the decoder state.
+    """
+
+    def __init__(
+        self,
+        embeddings_table: nn.Embedding,
+        hidden_size: int,
+        start_idx: int,
+        dst_vocab_size: int,
+        *,
+        eos_idx: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.embeddings_table = embeddings_table
+        self.hidden_size = hidden_size
+        self._register_common(start_idx, eos_idx, dropout)
+        embedding_dim = embeddings_table.embedding_dim
+        # layer mapping the decoder state to the output vocabulary: D -> V
+        self.W_vocab = nn.Linear(hidden_size, dst_vocab_size)
+        # recurrent decoder: input = embedding of the previous token (E), state size D
+        self.lstm_cell = nn.LSTMCell(embedding_dim, hidden_size)
+
+    def _step(self, y_emb, state, extra, all_enc_hidden_states, src_mask):
+        h_t, c_t = self.lstm_cell(y_emb, state)  # [B, D], [B, D]
+        P_t = self.W_vocab(self.dropout(h_t))  # [B, V]
+        return P_t, (h_t, c_t), None, None
+
+
+class AttentionDecoderModule(_GreedyDecoder):
+    """Decoder with attention and input feeding.
+
+    ``LSTMCell(E + D -> D)`` reads ``[emb(y_{t-1}); O_{t-1}]``; ``O_t = attention(h_t, enc)``;
+    ``P_t = W_vocab([h_t; O_t])`` with ``W_vocab: 2D -> V``.
+    """
+
+    def __init__(
+        self,
+        embeddings_table: nn.Embedding,
+        embeddings_size: int,
+        hidden_size: int,
+        start_idx: int,
+        dst_vocab_size: int,
+        *,
+        eos_idx: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if embeddings_size != embeddings_table.embedding_dim:
+            raise ValueError(
+                f"embeddings_size {embeddings_size} differs from the table's "
+                f"{embeddings_table.embedding_dim}"
+            )
+        self.embeddings_table = embeddings_table
+        self.embeddings_size = embeddings_size
+        self.hidden_size = hidden_size
+        self._register_common(start_idx, eos_idx, dropout)
+        # output layer reads [h_t ; O_t]: 2D -> V
+        self.W_vocab = nn.Linear(2 * hidden_size, dst_vocab_size)
+        # recurrent decoder: input [emb(y_{t-1}) ; O_{t-1}] (E + D), state size D
+        self.lstm_cell = nn.LSTMCell(embeddings_size + hidden_size, hidden_size)
+        self.attention = AttentionModule()
+
+    def _initial_extra(self, batch: int, ref: torch.Tensor):
+        return ref.new_zeros(batch, self.hidden_size)  # O_0 = 0: [B, D]
+
+    def _step(self, y_emb, state, extra, all_enc_hidden_states, src_mask):
+        lstm_input = torch.cat((y_emb, extra), dim=-1)  # [B, E + D]
+        h_t, c_t = self.lstm_cell(lstm_input, state)  # [B, D], [B, D]
+        O_t, weights = self.attention(h_t, all_enc_hidden_states, src_mask)  # [B, D], [B, S]
+        concat_input = torch.cat((h_t, O_t), dim=-1)  # [B, 2D]
+        P_t = self.W_vocab(self.dropout(concat_input))  # [B, V]
+        return P_t, (h_t, c_t), O_t, weights
+
+
+class Seq2Seq(nn.Module):
+    """Encoder + decoder; ``forward`` returns ``(logits [B, T, V], attention [B, T, S] | None)``."""
+
+    def __init__(self, encoder: Encoder, decoder: _GreedyDecoder, config: dict | None = None):
+        super().__init__()
+        if decoder.hidden_size != encoder.output_size:
+            raise ValueError(
+                f"decoder hidden size {decoder.hidden_size} must be 2 * encoder hidden size "
+                f"({encoder.output_size}): the decoder starts from the joined final states"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+        self.config = dict(config) if config is not None else None
+
+    @property
+    def has_attention(self) -> bool:
+        return isinstance(self.decoder, AttentionDecoderModule)
+
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        *,
+        targets: torch.Tensor | None = None,
+        teacher_forcing_ratio: float = 0.0,
+        max_length: int = DEFAULT_MAX_DECODE_LENGTH,
+        stop_at_eos: bool = True,
+    ):
+        """``src [B, S]``, ``src_lengths [B]`` -> ``(logits [B, T, V], attention | None)``."""
+        all_states, (h_last, c_last) = self.encoder(src, src_lengths)  # [B, S, 2H], [B, 2H]
+        src_mask = lengths_to_mask(src_lengths.to(src.device), src.size(1))  # [B, S]
+        return self.decoder(
+            all_states,
+            h_last,
+            c_last,
+            max_length,
+            targets=targets,
+            teacher_forcing_ratio=teacher_forcing_ratio,
+            src_mask=src_mask,
+            stop_at_eos=stop_at_eos,
+        )
+
+
+_REQUIRED = ("src_vocab_size", "tgt_vocab_size", "sos_idx", "eos_idx")
+_DEFAULTS = {
+    "attention": False,
+    "embedding_dim": 64,
+    "hidden_size": 64,
+    "dropout": 0.0,
+    "pad_idx": 0,
+}
+
+
+def _checked_config(config: Mapping) -> dict:
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(_REQUIRED) - set(_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"unknown config key(s) {unknown}; known: {sorted(_REQUIRED + tuple(_DEFAULTS))}"
+        )
+    missing = [k for k in _REQUIRED if k not in config]
+    if missing:
+        raise ValueError(f"config lacks {missing}")
+    cfg = {**_DEFAULTS, **config}
+    if not isinstance(cfg["attention"], bool):
+        raise ValueError(f"attention must be True or False, got {cfg['attention']!r}")
+    for key in ("src_vocab_size", "tgt_vocab_size", "embedding_dim", "hidden_size"):
+        if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
+            raise ValueError(f"{key} must be a positive int, got {cfg[key]!r}")
+    for key in ("sos_idx", "eos_idx", "pad_idx"):
+        if not isinstance(cfg[key], int) or not 0 <= cfg[key] < cfg["tgt_vocab_size"]:
+            raise ValueError(f"{key} must be an id of the target vocabulary, got {cfg[key]!r}")
+    if len({cfg["sos_idx"], cfg["eos_idx"], cfg["pad_idx"]}) != 3:
+        raise ValueError("pad_idx, sos_idx and eos_idx must be distinct")
+    if not isinstance(cfg["dropout"], (int, float)) or not 0.0 <= cfg["dropout"] < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {cfg['dropout']!r}")
+    return cfg
+
+
+def build_seq2seq(config: Mapping) -> Seq2Seq:
+    """A ``Seq2Seq`` from a plain (JSON-able) config.
+
+    Keys: ``src_vocab_size``, ``tgt_vocab_size``, ``sos_idx``, ``eos_idx`` (required);
+    ``attention`` (False), ``embedding_dim`` (64, both embeddings), ``hidden_size`` (64: the
+    encoder's size per direction ``H``; the decoder has ``2H``), ``dropout`` (0.0),
+    ``pad_idx`` (0, both vocabularies).
+    """
+    cfg = _checked_config(config)
+    H, E = cfg["hidden_size"], cfg["embedding_dim"]
+    encoder = Encoder(cfg["src_vocab_size"], E, H, pad_idx=cfg["pad_idx"], dropout=cfg["dropout"])
+    table = nn.Embedding(cfg["tgt_vocab_size"], E, padding_idx=cfg["pad_idx"])
+    if cfg["attention"]:
+        decoder: _GreedyDecoder = AttentionDecoderModule(
+            table,
+            E,
+            2 * H,
+            cfg["sos_idx"],
+            cfg["tgt_vocab_size"],
+            eos_idx=cfg["eos_idx"],
+            dropout=cfg["dropout"],
+        )
+    else:
+        decoder = DecoderModule(
+            table,
+            2 * H,
+            cfg["sos_idx"],
+            cfg["tgt_vocab_size"],
+            eos_idx=cfg["eos_idx"],
+            dropout=cfg["dropout"],
+        )
+    return Seq2Seq(encoder, decoder, cfg)
+
+
+def seq2seq_parameter_count(config: Mapping) -> dict[str, int]:
+    """Trainable parameters of ``build_seq2seq(config)`` by component, from the formulas.
+
+    With ``E`` the embedding size, ``H`` the encoder size per direction, ``D = 2H`` the decoder
+    size, ``V_s``/``V_t`` the vocabulary sizes (specials included):
+
+    * encoder embedding ``V_s E``; decoder embedding ``V_t E``
+    * encoder BiLSTM ``2 [4H (E + H) + 8H]`` (per direction: input and recurrent weights and
+      PyTorch's two bias vectors)
+    * decoder LSTMCell ``4D (I + D) + 8D`` with input ``I = E`` (basic) or ``E + D`` (input
+      feeding)
+    * attention: 0 (scaled dot product, no weights)
+    * ``W_vocab``: ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention)
+    """
+    cfg = _checked_config(config)
+    E, H, Vs, Vt = (
+        cfg["embedding_dim"],
+        cfg["hidden_size"],
+        cfg["src_vocab_size"],
+        cfg["tgt_vocab_size"],
+    )
+    D = 2 * H
+    dec_in = E + D if cfg["attention"] else E
+    out_in = 2 * D if cfg["attention"] else D
+    counts = {
+        "encoder_embedding": Vs * E,
+        "encoder_lstm": 2 * (4 * H * (E + H) + 8 * H),
+        "decoder_embedding": Vt * E,
+        "decoder_lstm_cell": 4 * D * (dec_in + D) + 8 * D,
+        "attention": 0,
+        "W_vocab": (out_in + 1) * Vt,
+    }
+    counts["total"] = sum(counts.values())
+    return counts

@@ -1,0 +1,299 @@
+"""SCAN preparation, training loop, free-running evaluation and translation."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from rnnlib.batching import pad_batch
+from rnnlib.models.seq2seq import build_seq2seq
+from rnnlib.text import EOS, PAD, SOS, UNK
+from rnnlib.translation import (
+    encode_pairs,
+    evaluate_seq2seq,
+    fit_seq2seq,
+    greedy_decode,
+    prepare_scan,
+    translate,
+)
+from rnnlib.utils import set_seed
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and spinning threads crawl on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+ACTION = {"walk": "I_WALK", "jump": "I_JUMP", "run": "I_RUN", "look": "I_LOOK"}
+TIMES = {"": 1, "twice": 2, "thrice": 3}
+
+
+def mini_scan_pairs():
+    """A tiny SCAN-like language: 12 commands, outputs of 1 to 3 actions."""
+    pairs = []
+    for verb, action in ACTION.items():
+        for word, n in TIMES.items():
+            src = [verb] + ([word] if word else [])
+            pairs.append((src, [action] * n))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def mini():
+    pairs = mini_scan_pairs()
+    return {"train": pairs, "test": pairs[:5]}
+
+
+def test_prepare_scan_vocabularies_and_splits(mini):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    assert data.src_vocab.specials == [PAD, UNK]
+    assert data.tgt_vocab.specials == [PAD, SOS, EOS]
+    assert data.src_vocab.num_words == 6 and len(data.src_vocab) == 8
+    assert data.tgt_vocab.num_words == 4 and len(data.tgt_vocab) == 7
+    assert len(data.val) == 3 and len(data.train) == 9 and len(data.test) == 5
+    train_src = {tuple(s) for s, _ in data.train_pairs}
+    assert train_src.isdisjoint(tuple(s) for s, _ in data.val_pairs)
+    assert sorted(data.train_pairs + data.val_pairs) == sorted(mini["train"])
+    eos = data.tgt_vocab.eos_id
+    for (_, tgt_tokens), (_, tgt_ids) in zip(data.train_pairs, data.train, strict=True):
+        assert tgt_ids.tolist() == data.tgt_vocab.encode(tgt_tokens) + [eos]
+    # the split is fixed by the seed
+    again = prepare_scan(mini, val_fraction=0.25, seed=0)
+    assert again.val_pairs == data.val_pairs
+    assert prepare_scan(mini, val_fraction=0.25, seed=1).val_pairs != data.val_pairs
+
+
+def test_vocabularies_come_from_training_pairs_only(mini):
+    test = [(["walk", "sideways"], ["I_WALK"])]
+    data = prepare_scan({"train": mini["train"], "test": test}, val_fraction=0.25, seed=0)
+    assert "sideways" not in data.src_vocab
+    assert data.test[0][0].tolist()[1] == data.src_vocab.unk_id
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        prepare_scan({"train": mini["train"], "test": [(["fly"], ["I_FLY"])]}, seed=0)
+
+
+def test_prepare_scan_arguments(mini):
+    assert len(prepare_scan(mini, max_examples=4, val_fraction=0.25).train) == 3
+    with pytest.raises(ValueError, match="val_fraction"):
+        prepare_scan(mini, val_fraction=1.0)
+    with pytest.raises(ValueError, match="'train' and 'test'"):
+        prepare_scan({"train": mini["train"]})
+
+
+def tiny_model(data, attention, seed=0):
+    set_seed(seed)
+    return build_seq2seq(data.model_config(attention=attention, embedding_dim=8, hidden_size=16))
+
+
+def reference_metrics(predictions, dataset, pad_id):
+    """Exact match / token accuracy of free-running predictions, computed by hand."""
+    exact = tokens = hits = 0
+    for pred, (_, tgt) in zip(predictions, dataset, strict=True):
+        tgt = [t for t in tgt.tolist() if t != pad_id]
+        exact += pred == tgt
+        tokens += len(tgt)
+        hits += sum(p == t for p, t in zip(pred, tgt, strict=False))
+    return exact / len(dataset), hits / tokens
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_evaluation_is_free_running_and_matches_greedy_decoding(mini, attention):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, attention)
+    # train a little so that predictions are a mix of right and wrong
+    fit_seq2seq(
+        model,
+        data.train,
+        data.val,
+        epochs=15,
+        lr=0.02,
+        batch_size=4,
+        teacher_forcing_ratio=1.0,
+        log=None,
+    )
+    dataset = encode_pairs(mini["train"], data.src_vocab, data.tgt_vocab)
+    src, lengths = pad_batch([s for s, _ in dataset])
+    predictions, _ = greedy_decode(model, src, lengths)  # no targets anywhere
+    result = evaluate_seq2seq(model, dataset, batch_size=5)
+    em, acc = reference_metrics(predictions, dataset, data.tgt_vocab.pad_id)
+    assert result["exact_match"] == pytest.approx(em)
+    assert result["token_accuracy"] == pytest.approx(acc)
+    # some right and some wrong outputs (different lengths too), else the check says little
+    assert 0 < result["exact_match"] < 1
+    # corrupt the targets (same lengths): only the scores change, as the hand computation says
+    eos = data.tgt_vocab.eos_id
+    corrupted = encode_pairs(mini["train"], data.src_vocab, data.tgt_vocab)
+    corrupted.targets = [
+        torch.where(t == eos, t, torch.full_like(t, data.tgt_vocab.stoi["I_LOOK"]))
+        for t in corrupted.targets
+    ]
+    result2 = evaluate_seq2seq(model, corrupted, batch_size=5)
+    em2, acc2 = reference_metrics(predictions, corrupted, data.tgt_vocab.pad_id)
+    assert result2["exact_match"] == pytest.approx(em2)
+    assert result2["token_accuracy"] == pytest.approx(acc2)
+    assert result2["token_accuracy"] < result["token_accuracy"]
+
+
+def test_evaluation_never_passes_targets_to_the_model(mini, monkeypatch):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, True)
+    calls = []
+    original = model.forward
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forward", spy)
+    evaluate_seq2seq(model, data.test, batch_size=2)
+    assert calls and all(
+        kw.get("targets") is None and kw.get("teacher_forcing_ratio", 0.0) == 0.0 for kw in calls
+    )
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_overfits_a_handful_of_pairs(mini, attention):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, attention, seed=1)
+    train_all = encode_pairs(mini["train"], data.src_vocab, data.tgt_vocab)
+    lines = []
+    history = fit_seq2seq(
+        model,
+        train_all,
+        train_all,
+        epochs=40,
+        lr=0.02,
+        batch_size=4,
+        teacher_forcing_ratio=1.0,
+        seed=0,
+        log=lines.append,
+        name="tiny",
+    )
+    assert evaluate_seq2seq(model, train_all)["exact_match"] == 1.0
+    assert len(lines) == len(history.epochs) and lines[0].startswith("tiny | epoch 1")
+    for src, tgt in mini["train"]:
+        actions, attn = translate(model, " ".join(src), data.src_vocab, data.tgt_vocab)
+        assert actions == tgt
+        if attention:
+            assert attn.shape == (len(tgt) + 1, len(src))  # + the step that emits <eos>
+            torch.testing.assert_close(attn.sum(dim=1), torch.ones(len(tgt) + 1))
+        else:
+            assert attn is None
+
+
+def test_fit_history_and_best_validation_weights_restored(mini):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, False)
+    history = fit_seq2seq(
+        model,
+        data.train,
+        data.val,
+        data.test,
+        epochs=4,
+        lr=0.01,
+        batch_size=4,
+        teacher_forcing_ratio=0.5,
+        log=None,
+    )
+    assert [r["epoch"] for r in history.epochs] == [1, 2, 3, 4]
+    for key in (
+        "train_loss",
+        "train_exact_match",
+        "val_exact_match",
+        "val_loss",
+        "test_loss",
+        "test_exact_match",
+        "test_token_accuracy",
+        "seconds",
+    ):
+        assert key in history.epochs[0], key
+    assert len(history.step_losses) == 4 * 3  # 9 training pairs in batches of 4
+    best = max(history.epochs, key=lambda r: (r["val_exact_match"], -r["val_loss"]))
+    restored = evaluate_seq2seq(model, data.val)
+    assert restored["exact_match"] == pytest.approx(best["val_exact_match"])
+    assert restored["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
+
+
+def test_test_set_never_selects_the_model(mini):
+    """Training with or with a (garbled) test set gives the very same weights."""
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    garbled = encode_pairs(mini["test"], data.src_vocab, data.tgt_vocab)
+    garbled.targets = [t.flip(0) for t in garbled.targets]
+    states = []
+    for test in (None, data.test, garbled):
+        model = tiny_model(data, True, seed=4)
+        fit_seq2seq(
+            model,
+            data.train,
+            data.val,
+            test,
+            epochs=3,
+            lr=0.01,
+            batch_size=4,
+            teacher_forcing_ratio=0.5,
+            seed=2,
+            log=None,
+        )
+        states.append(model.state_dict())
+    for state in states[1:]:
+        for key, value in states[0].items():
+            assert torch.equal(value, state[key]), key
+
+
+def test_fit_arguments_are_checked(mini):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, False)
+    with pytest.raises(ValueError, match="epochs"):
+        fit_seq2seq(model, data.train, data.val, epochs=0, log=None)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        fit_seq2seq(model, data.train, data.val, lr_schedule="step", log=None)
+
+
+def test_translate_accepts_tokens_and_rejects_empty(mini):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, False)
+    a, _ = translate(model, ["walk", "twice"], data.src_vocab, data.tgt_vocab)
+    b, _ = translate(model, "walk twice", data.src_vocab, data.tgt_vocab)
+    assert a == b and all(t in data.tgt_vocab for t in a)
+    with pytest.raises(ValueError, match="empty"):
+        translate(model, "  ", data.src_vocab, data.tgt_vocab)
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not os.environ.get("RNNLIB_DATA"), reason="needs RNNLIB_DATA")
+def test_real_scan_simple_split_sizes():
+    from rnnlib.data.scan import load_scan
+
+    data = prepare_scan(load_scan("simple"), val_fraction=0.1, seed=0)
+    assert len(data.train) + len(data.val) == 16728 and len(data.test) == 4182
+    assert len(data.val) == 1673
+    assert data.src_vocab.num_words == 13 and len(data.src_vocab) == 15
+    assert data.tgt_vocab.num_words == 6 and len(data.tgt_vocab) == 9
+    assert max(len(t) for _, t in data.test) == 49  # 48 actions + <eos>
+
+
+def test_evaluation_rejects_targets_without_eos(mini):
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    model = tiny_model(data, False)
+    bad = encode_pairs(mini["test"], data.src_vocab, data.tgt_vocab)
+    bad.targets = [t[:-1] for t in bad.targets]
+    with pytest.raises(ValueError, match="<eos>"):
+        evaluate_seq2seq(model, bad)
+
+
+@pytest.mark.parametrize("kind", ["basic", "attention"])
+def test_recommended_configurations_build_and_train(mini, kind):
+    from rnnlib.translation import RECOMMENDED
+
+    data = prepare_scan(mini, val_fraction=0.25, seed=0)
+    rec = RECOMMENDED[kind]
+    model = build_seq2seq(data.model_config(**rec["model"]))
+    assert model.has_attention == (kind == "attention")
+    history = fit_seq2seq(model, data.train, data.val, **{**rec["fit"], "epochs": 1}, log=None)
+    assert len(history.epochs) == 1
