@@ -24,13 +24,6 @@ from rnnlib.utils import num_trainable_parameters
 PAD, SOS, EOS = 0, 1, 2
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and spinning threads crawl on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 SRC_V, TGT_V, E, H = 11, 7, 6, 5

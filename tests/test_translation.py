@@ -20,16 +20,6 @@ from rnnlib.translation import (
 )
 from rnnlib.utils import set_seed
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and spinning threads crawl on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 ACTION = {"walk": "I_WALK", "jump": "I_JUMP", "run": "I_RUN", "look": "I_LOOK"}
 TIMES = {"": 1, "twice": 2, "thrice": 3}
 

@@ -1,0 +1,153 @@
+"""Word2Vec training, embedding matrices and GloVe files, on tiny corpora."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlib.embeddings import (
+    embedding_matrix,
+    load_glove,
+    read_glove,
+    reduce_dim,
+    train_word2vec,
+)
+from rnnlib.models.classifier import SentimentRNN
+from rnnlib.text import Vocab
+
+
+def _corpus(n: int = 300, seed: int = 0) -> list[list[str]]:
+    """Two topics whose words co-occur only with each other."""
+    rng = np.random.default_rng(seed)
+    animals = ["cat", "dog", "mouse", "horse"]
+    fruits = ["apple", "pear", "plum", "grape"]
+    return [list(rng.choice(animals if i % 2 else fruits, size=8)) for i in range(n)]
+
+
+def test_word2vec_learns_cooccurrence():
+    kv = train_word2vec(_corpus(), dim=16, window=3, min_count=1, epochs=20, workers=1, seed=0)
+    assert kv.vector_size == 16
+    assert set(kv.index_to_key) == {
+        "cat",
+        "dog",
+        "mouse",
+        "horse",
+        "apple",
+        "pear",
+        "plum",
+        "grape",
+    }
+    assert kv.similarity("cat", "dog") > kv.similarity("cat", "apple")
+    assert kv.similarity("pear", "plum") > kv.similarity("pear", "horse")
+
+
+def test_word2vec_is_reproducible_with_one_worker():
+    args = dict(dim=8, window=2, min_count=1, epochs=3, workers=1, seed=7)
+    a = train_word2vec(_corpus(50), **args)
+    b = train_word2vec(_corpus(50), **args)
+    np.testing.assert_array_equal(a["cat"], b["cat"])
+
+
+def test_word2vec_rejects_bad_input():
+    with pytest.raises(ValueError, match="dim, window"):
+        train_word2vec(_corpus(5), dim=0, window=2, min_count=1, epochs=1, workers=1, seed=0)
+    with pytest.raises(TypeError, match="re-iterable"):
+        train_word2vec(iter(_corpus(5)), dim=4, window=2, min_count=1, epochs=1, workers=1, seed=0)
+    with pytest.raises(ValueError, match="empty"):
+        train_word2vec([], dim=4, window=2, min_count=1, epochs=1, workers=1, seed=0)
+
+
+def test_embedding_matrix_rows_and_coverage():
+    kv = train_word2vec(_corpus(), dim=6, window=3, min_count=1, epochs=2, workers=1, seed=0)
+    vocab = Vocab(["cat", "apple", "unseenword"])
+    weights, info = embedding_matrix(vocab, kv, seed=0)
+    assert weights.shape == (5, 6) and weights.dtype == torch.float32
+    assert torch.equal(weights[vocab.pad_id], torch.zeros(6))
+    torch.testing.assert_close(weights[vocab.stoi["cat"]], torch.tensor(kv["cat"]))
+    torch.testing.assert_close(weights[vocab.stoi["apple"]], torch.tensor(kv["apple"]))
+    unknown = weights[vocab.stoi["unseenword"]]
+    assert unknown.abs().sum() > 0  # random, not zero
+    assert unknown.std() < 5 * float(np.std(kv.vectors))  # small: scaled like known vectors
+    assert weights[vocab.unk_id].abs().sum() > 0
+    assert info["found"] == 2 and info["words"] == 3
+    assert info["coverage"] == pytest.approx(2 / 3)
+    assert info["missing_examples"] == ["unseenword"]
+    again, _ = embedding_matrix(vocab, kv, seed=0)
+    assert torch.equal(weights, again)
+    # It plugs straight into the model.
+    model = SentimentRNN(len(vocab), 6, 4, pretrained=weights)
+    torch.testing.assert_close(model.embedding.weight.detach(), weights)
+
+
+def test_embedding_matrix_from_plain_dict():
+    vocab = Vocab(["a", "b"])
+    weights, info = embedding_matrix(vocab, {"a": np.ones(3), "zz": np.zeros(3)})
+    assert weights.shape == (4, 3)
+    torch.testing.assert_close(weights[vocab.stoi["a"]], torch.ones(3))
+    assert info["found"] == 1
+    with pytest.raises(ValueError, match="inconsistent dimensions"):
+        embedding_matrix(vocab, {"a": np.ones(3), "b": np.ones(4)})
+
+
+def _write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_glove(tmp_path):
+    path = _write(
+        tmp_path / "glove.txt",
+        "the 0.1 0.2 0.3\ngood 1.0 -1.0 0.5\nbad -1 1 -0.5\nunused 9 9 9\n",
+    )
+    vocab = Vocab(["good", "bad", "missing"])
+    weights, info = load_glove(path, vocab, seed=0)
+    assert weights.shape == (len(vocab), 3)
+    torch.testing.assert_close(weights[vocab.stoi["good"]], torch.tensor([1.0, -1.0, 0.5]))
+    torch.testing.assert_close(weights[vocab.stoi["bad"]], torch.tensor([-1.0, 1.0, -0.5]))
+    assert torch.equal(weights[0], torch.zeros(3))
+    assert info["found"] == 2 and info["dim"] == 3
+    assert set(read_glove(path)) == {"the", "good", "bad", "unused"}
+    assert set(read_glove(path, {"good"})) == {"good"}
+
+
+def test_load_glove_skips_word2vec_header(tmp_path):
+    path = _write(tmp_path / "w2v.txt", "2 2\nx 1 2\ny 3 4\n")
+    assert set(read_glove(path)) == {"x", "y"}
+
+
+def test_load_glove_errors(tmp_path):
+    vocab = Vocab(["good"])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_glove(tmp_path / "nope.txt", vocab)
+    bad = _write(tmp_path / "bad.txt", "good 1 2 3\nbad 1 2\n")
+    with pytest.raises(ValueError, match=r"bad.txt:2: .*'bad' has 2 values.*3"):
+        load_glove(bad, vocab)
+    text = _write(tmp_path / "text.txt", "good 1 two 3\n")
+    with pytest.raises(ValueError, match="text.txt:1: non-numeric"):
+        load_glove(text, vocab)
+    empty = _write(tmp_path / "empty.txt", "\n")
+    with pytest.raises(ValueError, match="holds no vectors"):
+        load_glove(empty, vocab)
+    other = _write(tmp_path / "other.txt", "zebra 1 2\n")
+    with pytest.raises(ValueError, match="no vector for any"):
+        load_glove(other, vocab)
+
+
+def test_reduce_dim_keeps_main_directions():
+    gen = torch.Generator().manual_seed(0)
+    basis = torch.randn(2, 6, generator=gen)  # data lies (almost) in a 2-d subspace
+    weights = torch.randn(50, 2, generator=gen) @ basis + 0.01 * torch.randn(50, 6, generator=gen)
+    weights[0] = 0.0
+    reduced = reduce_dim(weights, 2, pad_id=0)
+    assert reduced.shape == (50, 2)
+    assert torch.equal(reduced[0], torch.zeros(2))
+    # Distances between rows are (almost) preserved by the 2-d projection.
+    torch.testing.assert_close(
+        torch.cdist(reduced[1:], reduced[1:]),
+        torch.cdist(weights[1:], weights[1:]),
+        atol=0.1,
+        rtol=0.05,
+    )
+    with pytest.raises(ValueError, match=r"dim must be in \[1, 6\]"):
+        reduce_dim(weights, 7)
