@@ -47,17 +47,16 @@ def train_tokens_per_second(model, loader, batches: int) -> float:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.BCEWithLogitsLoss()
     model.train()
-    tokens, start, seen = 0, None, 0
-    for ids, lengths, labels in loader:
+    tokens, start = 0, None
+    for seen, (ids, lengths, labels) in enumerate(loader):
         if seen == 3:  # warm-up batches are not timed
             start, tokens = time.perf_counter(), 0
+        if seen == batches + 3:
+            break
         optimizer.zero_grad()
         loss_fn(model(ids, lengths), labels).backward()
         optimizer.step()
         tokens += int(lengths.sum())
-        seen += 1
-        if seen == batches + 3:
-            break
     return tokens / (time.perf_counter() - start)
 
 
@@ -98,18 +97,17 @@ def scan_benchmark(batches: int, batch_size: int) -> None:
         sampler = BucketBatchSampler(data.train.lengths, batch_size, seed=0)
         loader = DataLoader(data.train, batch_sampler=sampler, collate_fn=collate_pairs)
         model.train()
-        steps, start = 0, None
-        for src, src_lengths, tgt, _ in loader:
-            if steps == 3:
+        start = None
+        for steps, (src, src_lengths, tgt, _) in enumerate(loader):
+            if steps == 3:  # warm-up batches are not timed
                 start = time.perf_counter()
+            if steps == batches + 3:
+                break
             logits, _ = model(src, src_lengths, targets=tgt, teacher_forcing_ratio=0.5)
             loss = loss_fn(logits.reshape(-1, logits.size(-1)), tgt.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            steps += 1
-            if steps == batches + 3:
-                break
         step_rate = batches / (time.perf_counter() - start)
         start = time.perf_counter()
         evaluate_seq2seq(model, data.test, batch_size=256)

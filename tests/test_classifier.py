@@ -172,6 +172,21 @@ def test_pad_row_is_zero_and_pretrained_is_used():
         SentimentRNN(12, 5, 4, pretrained=torch.randn(12, 4))
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_orthogonal_init_of_recurrent_blocks(cell):
+    torch.manual_seed(0)
+    model = SentimentRNN(10, 4, 6, cell, bidirectional=True, orthogonal_init=True)
+    default = SentimentRNN(10, 4, 6, cell, bidirectional=True)
+    assert num_trainable_parameters(model) == num_trainable_parameters(default)
+    for direction in model.layers[0]:
+        blocks = direction.weight_hh_l0.detach().split(6, dim=0)
+        assert len(blocks) == {"rnn": 1, "gru": 3, "lstm": 4}[cell]
+        for block in blocks:
+            torch.testing.assert_close(block @ block.T, torch.eye(6), atol=1e-5, rtol=0)
+    block = default.layers[0][0].weight_hh_l0.detach()[:6]
+    assert not torch.allclose(block @ block.T, torch.eye(6), atol=0.1)
+
+
 def test_config_round_trip():
     torch.manual_seed(0)
     model = SentimentRNN(25, 6, 7, "gru", 2, True, dense_size=3, dropout=0.1)

@@ -1,0 +1,508 @@
+"""IMDB sentiment: data preparation, training and evaluation of ``SentimentRNN`` models.
+
+Data flow: tokenised ``DatasetDict`` (``rnnlib.data.tokenize_imdb``) -> a seeded validation
+split carved out of the official training split -> a vocabulary built from the remaining
+training reviews only -> each review truncated to ``max_len`` tokens and encoded ->
+``SequenceDataset`` (train / val / test). Training reads length-bucketed batches
+(``BucketBatchSampler``) that the model packs, so little time is spent on padding.
+
+Everything here is a function of its arguments: no global configuration.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from .batching import BucketBatchSampler, SequenceDataset, collate_labelled
+from .history import History, format_epoch
+from .models.classifier import SentimentRNN, build_classifier, classifier_parameter_count
+from .text import Vocab
+from .utils import num_trainable_parameters
+
+TRUNCATION_SIDES = ("head", "tail", "head+tail")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def truncate(
+    tokens: Sequence[str], max_len: int | None, side: str = "tail", *, head_fraction: float = 0.25
+) -> list[str]:
+    """At most ``max_len`` tokens of a review.
+
+    ``"head"`` keeps the first tokens, ``"tail"`` the last ones (reviews tend to end with the
+    verdict), ``"head+tail"`` keeps ``round(head_fraction * max_len)`` tokens from the start and
+    the rest from the end. ``max_len=None`` keeps everything.
+    """
+    if side not in TRUNCATION_SIDES:
+        raise ValueError(f"unknown truncation side {side!r}; allowed values are {TRUNCATION_SIDES}")
+    if max_len is None or len(tokens) <= max_len:
+        return list(tokens)
+    if max_len < 1:
+        raise ValueError(f"max_len must be >= 1 or None, got {max_len}")
+    if side == "head":
+        return list(tokens[:max_len])
+    if side == "tail":
+        return list(tokens[-max_len:])
+    if not 0.0 <= head_fraction <= 1.0:
+        raise ValueError(f"head_fraction must be in [0, 1], got {head_fraction}")
+    head = round(head_fraction * max_len)
+    tail = max_len - head
+    return list(tokens[:head]) + (list(tokens[-tail:]) if tail else [])
+
+
+def split_indices(n: int, val_size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split of ``range(n)`` into (train, validation) index arrays.
+
+    ``val_size`` is a count (int) or a fraction in (0, 1).
+    """
+    if isinstance(val_size, float):
+        if not 0.0 < val_size < 1.0:
+            raise ValueError(f"a fractional val_size must be in (0, 1), got {val_size}")
+        n_val = round(val_size * n)
+    else:
+        n_val = int(val_size)
+    if not 0 < n_val < n:
+        raise ValueError(f"val_size {val_size} leaves no training or no validation data (n={n})")
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+@dataclass
+class SentimentData:
+    """Encoded IMDB splits, the vocabulary they were encoded with, and how they were made."""
+
+    vocab: Vocab
+    train: SequenceDataset
+    val: SequenceDataset
+    test: SequenceDataset
+    settings: dict[str, Any]
+    stats: dict[str, Any] = field(default_factory=dict)
+    train_indices: np.ndarray | None = None  # rows of the official training split used
+    val_indices: np.ndarray | None = None
+
+    def summary(self) -> str:
+        s = self.stats
+        return (
+            f"vocab {len(self.vocab):,} (min_freq {self.settings['min_freq']}) | "
+            f"train {len(self.train):,} | val {len(self.val):,} | test {len(self.test):,} | "
+            f"max_len {self.settings['max_len']} ({self.settings['truncation']}): "
+            f"{s.get('train_truncated', 0):.1%} of training reviews cut, "
+            f"mean length {s.get('train_mean_length', 0):.0f} | "
+            f"<unk> rate train {s.get('train_unk_rate', 0):.2%}, "
+            f"test {s.get('test_unk_rate', 0):.2%}"
+        )
+
+
+def _encode(token_lists, vocab: Vocab, max_len, side, head_fraction):
+    sequences = [
+        vocab.encode(truncate(tokens, max_len, side, head_fraction=head_fraction))
+        for tokens in token_lists
+    ]
+    return sequences
+
+
+def _unk_rate(sequences, unk_id: int) -> float:
+    total = sum(len(s) for s in sequences)
+    unk = sum(sum(1 for i in s if i == unk_id) for s in sequences)
+    return unk / total if total else 0.0
+
+
+def prepare_sentiment_data(
+    dataset_dict,
+    *,
+    max_len: int | None = 200,
+    truncation: str = "tail",
+    head_fraction: float = 0.25,
+    min_freq: int = 5,
+    max_size: int | None = None,
+    val_size: int | float = 2500,
+    seed: int = 0,
+    max_examples: int | None = None,
+) -> SentimentData:
+    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``).
+
+    The validation split (``val_size`` reviews, seeded) is carved out of the official training
+    split first; the vocabulary is then built from the remaining training reviews only (whole
+    reviews, before truncation), so no validation or test word leaks into it. ``max_examples``
+    keeps a seeded random subset of at most that many reviews per split (a smoke run).
+    """
+    if truncation not in TRUNCATION_SIDES:
+        raise ValueError(
+            f"unknown truncation side {truncation!r}; allowed values are {TRUNCATION_SIDES}"
+        )
+    if max_examples is not None and max_examples < 1:
+        raise ValueError(f"max_examples must be >= 1 or None, got {max_examples}")
+    for split in ("train", "test"):
+        if split not in dataset_dict:
+            raise ValueError(f"dataset_dict has no {split!r} split; it has {list(dataset_dict)}")
+        missing = {"tokens", "label"} - set(dataset_dict[split].column_names)
+        if missing:
+            raise ValueError(
+                f"split {split!r} lacks column(s) {sorted(missing)}; tokenise it first with "
+                "rnnlib.data.tokenize_imdb"
+            )
+    train_split, test_split = dataset_dict["train"], dataset_dict["test"]
+    train_idx, val_idx = split_indices(len(train_split), val_size, seed)
+    test_idx = np.arange(len(test_split))
+    if max_examples is not None:
+        rng = np.random.default_rng(seed + 1)
+        train_idx = np.sort(rng.permutation(train_idx)[:max_examples])
+        val_idx = np.sort(rng.permutation(val_idx)[:max_examples])
+        test_idx = np.sort(rng.permutation(test_idx)[:max_examples])
+
+    def rows(split, idx):
+        part = split.select(idx) if len(idx) != len(split) else split
+        # One read of each column (iterating an Arrow column again re-reads it).
+        return list(part["tokens"]), [int(y) for y in part["label"]]
+
+    train_tokens, train_labels = rows(train_split, train_idx)
+    val_tokens, val_labels = rows(train_split, val_idx)
+    test_tokens, test_labels = rows(test_split, test_idx)
+    for name, labels in (("train", train_labels), ("test", test_labels)):
+        bad = sorted(set(labels) - {0, 1})
+        if bad:
+            raise ValueError(f"split {name!r} has labels {bad}; expected 0 (neg) and 1 (pos)")
+
+    vocab = Vocab.build(train_tokens, min_freq=min_freq, max_size=max_size)
+    encoded = {
+        name: _encode(tokens, vocab, max_len, truncation, head_fraction)
+        for name, tokens in (("train", train_tokens), ("val", val_tokens), ("test", test_tokens))
+    }
+    lengths = np.array([len(t) for t in train_tokens])
+    stats = {
+        "vocab_size": len(vocab),
+        "train_truncated": float(np.mean(lengths > max_len)) if max_len else 0.0,
+        "train_mean_length": float(np.mean([len(s) for s in encoded["train"]])),
+        "train_unk_rate": _unk_rate(encoded["train"], vocab.unk_id),
+        "test_unk_rate": _unk_rate(encoded["test"], vocab.unk_id),
+    }
+    settings = {
+        "max_len": max_len,
+        "truncation": truncation,
+        "head_fraction": head_fraction,
+        "min_freq": min_freq,
+        "max_size": max_size,
+        "val_size": val_size,
+        "seed": seed,
+        "max_examples": max_examples,
+    }
+    return SentimentData(
+        vocab=vocab,
+        train=SequenceDataset(encoded["train"], train_labels),
+        val=SequenceDataset(encoded["val"], val_labels),
+        test=SequenceDataset(encoded["test"], test_labels),
+        settings=settings,
+        stats=stats,
+        train_indices=train_idx,
+        val_indices=val_idx,
+    )
+
+
+def word2vec_corpus(dataset_dict, data: SentimentData, *, include_unsup: bool = True) -> list:
+    """Token lists for in-domain Word2Vec: the training reviews of ``data`` (validation and
+    test excluded) plus, with ``include_unsup``, the unlabelled ``unsup`` reviews."""
+    train_split = dataset_dict["train"]
+    corpus = list(train_split.select(data.train_indices)["tokens"])
+    if include_unsup and "unsup" in dataset_dict:
+        corpus.extend(dataset_dict["unsup"]["tokens"])
+    return corpus
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _loader(dataset: SequenceDataset, batch_size: int, *, shuffle: bool, seed: int = 0):
+    sampler = BucketBatchSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed)
+    loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_labelled)
+    return loader, sampler
+
+
+def make_adam(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """Adam, fused into one kernel where this PyTorch supports it for the parameters' device.
+
+    On CPU the fused update is ~8x faster than the default for a 28,720 x 100 embedding table
+    (7 ms vs 55 ms per step at 1 thread); without it the optimiser step costs as much as the
+    forward and backward passes of a vanilla RNN. The arithmetic is the same Adam.
+    """
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+@torch.no_grad()
+def evaluate_classifier(
+    model: nn.Module,
+    dataset: SequenceDataset,
+    *,
+    device: str | torch.device = "cpu",
+    batch_size: int = 256,
+) -> dict[str, float]:
+    """Mean binary cross-entropy and accuracy (threshold 0.5) of ``model`` on ``dataset``."""
+    if len(dataset) == 0:
+        raise ValueError("cannot evaluate on an empty dataset")
+    was_training = model.training
+    model.eval()
+    loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
+    total_loss, correct = 0.0, 0
+    loader, _ = _loader(dataset, batch_size, shuffle=False)
+    try:
+        for ids, lengths, labels in loader:
+            ids, labels = ids.to(device), labels.to(device)
+            logits = model(ids, lengths)  # [batch]
+            total_loss += loss_fn(logits, labels).item()
+            correct += ((logits > 0).float() == labels).sum().item()
+    finally:
+        model.train(was_training)
+    return {"loss": total_loss / len(dataset), "accuracy": correct / len(dataset)}
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module,
+    dataset: SequenceDataset,
+    *,
+    device: str | torch.device = "cpu",
+    batch_size: int = 256,
+) -> torch.Tensor:
+    """``P(positive)`` for every example of ``dataset``, in dataset order: ``[len(dataset)]``."""
+    was_training = model.training
+    model.eval()
+    loader, sampler = _loader(dataset, batch_size, shuffle=False)
+    out = torch.empty(len(dataset))
+    try:
+        for indices, (ids, lengths, _) in zip(sampler.batches(), loader, strict=True):
+            out[indices] = torch.sigmoid(model(ids.to(device), lengths)).cpu()
+    finally:
+        model.train(was_training)
+    return out
+
+
+def fit_classifier(
+    model: nn.Module,
+    train_data: SequenceDataset,
+    val_data: SequenceDataset | None,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    clip: float | None = 1.0,
+    weight_decay: float = 0.0,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    eval_batch_size: int = 256,
+    name: str = "",
+    log: Callable[[str], Any] | None = print,
+) -> History:
+    """Train with ``BCEWithLogitsLoss`` and Adam on length-bucketed batches.
+
+    Gradients are clipped to norm ``clip`` (``None`` disables it). After each epoch the model is
+    evaluated on ``val_data``, a row (train_loss, train_accuracy, val_loss, val_accuracy,
+    seconds) is added to the returned ``History`` and one line is passed to ``log``. At the end
+    the weights of the epoch with the best validation accuracy are loaded back into ``model``
+    (the last epoch's when there is no validation data). ``seed`` fixes batch order and dropout.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if lr <= 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if clip is not None and clip <= 0:
+        raise ValueError(f"clip must be > 0 or None, got {clip}")
+    torch.manual_seed(seed)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_adam(params, lr=lr, weight_decay=weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss()
+    loader, sampler = _loader(train_data, batch_size, shuffle=True, seed=seed)
+    history = History()
+    best_acc, best_state = -math.inf, None
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
+        model.train()
+        start = time.perf_counter()
+        total_loss, correct, seen = 0.0, 0, 0
+        for ids, lengths, labels in loader:
+            ids, labels = ids.to(device), labels.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(ids, lengths)  # [batch]
+            loss = loss_fn(logits, labels)
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(params, clip)
+            optimizer.step()
+            n = labels.shape[0]
+            history.step_losses.append(loss.item())
+            total_loss += loss.item() * n
+            correct += ((logits.detach() > 0).float() == labels).sum().item()
+            seen += n
+        metrics = {"train_loss": total_loss / seen, "train_accuracy": correct / seen}
+        if val_data is not None and len(val_data):
+            val = evaluate_classifier(model, val_data, device=device, batch_size=eval_batch_size)
+            metrics.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+        metrics["seconds"] = time.perf_counter() - start
+        row = history.add_epoch(**metrics)
+        if log is not None:
+            log(format_epoch(row, name))
+        score = metrics.get("val_accuracy", epoch)
+        if score > best_acc:
+            best_acc = score
+            best_state = copy.deepcopy(model.state_dict())
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+# ----------------------------------------------------------------------------- experiments
+
+
+@dataclass
+class SentimentRun:
+    """One trained configuration: the model, its history and its test metrics."""
+
+    name: str
+    model: SentimentRNN
+    history: History
+    test: dict[str, float]
+    parameters: int
+    train_seconds: float
+    test_seconds: float
+    settings: dict[str, Any]
+
+    @property
+    def best_epoch(self) -> int:
+        return int(self.history.best("val_accuracy")["epoch"])
+
+    def row(self) -> dict[str, Any]:
+        """A flat summary row (for a results table)."""
+        return {
+            "run": self.name,
+            "parameters": self.parameters,
+            "epochs": len(self.history.epochs),
+            "best_epoch": self.best_epoch,
+            "val_accuracy": self.history.best("val_accuracy")["val_accuracy"],
+            "test_accuracy": self.test["accuracy"],
+            "test_loss": self.test["loss"],
+            "train_seconds": self.train_seconds,
+            "seconds_per_epoch": self.train_seconds / max(1, len(self.history.epochs)),
+        }
+
+
+def run_experiment(
+    name: str,
+    model_config: dict[str, Any],
+    data: SentimentData,
+    *,
+    pretrained: torch.Tensor | None = None,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    clip: float | None = 1.0,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    eval_batch_size: int = 256,
+    log: Callable[[str], Any] | None = print,
+) -> SentimentRun:
+    """Seed, build ``SentimentRNN(**model_config)``, train on ``data.train`` (selecting on
+    ``data.val``) and evaluate the restored best model on ``data.test``.
+
+    ``model_config`` omits ``vocab_size`` and ``pad_id`` (taken from ``data.vocab``).
+    """
+    config = {"vocab_size": len(data.vocab), "pad_id": data.vocab.pad_id, **model_config}
+    torch.manual_seed(seed)
+    model = SentimentRNN(**config, pretrained=pretrained)
+    expected = classifier_parameter_count(
+        **{
+            k: config[k]
+            for k in (
+                "vocab_size",
+                "embedding_dim",
+                "hidden_size",
+                "cell",
+                "num_layers",
+                "bidirectional",
+                "dense_size",
+                "freeze_embeddings",
+            )
+            if k in config
+        }
+    )["total"]
+    actual = num_trainable_parameters(model)
+    if expected != actual:  # the formula is tested; this guards against drift
+        raise RuntimeError(f"parameter formula gives {expected:,}, the model has {actual:,}")
+    start = time.perf_counter()
+    history = fit_classifier(
+        model,
+        data.train,
+        data.val,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        clip=clip,
+        weight_decay=weight_decay,
+        device=device,
+        seed=seed,
+        eval_batch_size=eval_batch_size,
+        name=name,
+        log=log,
+    )
+    train_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    test = evaluate_classifier(model, data.test, device=device, batch_size=eval_batch_size)
+    test_seconds = time.perf_counter() - start
+    if log is not None:
+        log(
+            f"{name} | test_accuracy {test['accuracy']:.4f} | test_loss {test['loss']:.4f} | "
+            f"best epoch {history.best('val_accuracy')['epoch'] if data.val else '-'} | "
+            f"train {train_seconds:.0f} s, test {test_seconds:.0f} s"
+        )
+    settings = {
+        "model": dict(model.config),
+        "pretrained": pretrained is not None,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "clip": clip,
+        "weight_decay": weight_decay,
+        "seed": seed,
+        "data": dict(data.settings),
+    }
+    return SentimentRun(
+        name=name,
+        model=model,
+        history=history,
+        test=test,
+        parameters=actual,
+        train_seconds=train_seconds,
+        test_seconds=test_seconds,
+        settings=settings,
+    )
+
+
+__all__ = [
+    "TRUNCATION_SIDES",
+    "SentimentData",
+    "SentimentRun",
+    "build_classifier",
+    "evaluate_classifier",
+    "fit_classifier",
+    "make_adam",
+    "predict_proba",
+    "prepare_sentiment_data",
+    "run_experiment",
+    "split_indices",
+    "truncate",
+    "word2vec_corpus",
+]
