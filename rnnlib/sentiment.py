@@ -12,8 +12,13 @@ Everything here is a function of its arguments: no global configuration.
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
+import os
+import shutil
+import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +28,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from . import batching
 from .batching import BucketBatchSampler, SequenceDataset, collate_labelled
 from .history import History, format_epoch
+from .models import classifier as classifier_module
 from .models.classifier import SentimentRNN, build_classifier, classifier_parameter_count
+from .runs import RunStore, code_version
 from .text import Vocab
 from .utils import num_trainable_parameters
 
@@ -219,6 +227,80 @@ def word2vec_corpus(dataset_dict, data: SentimentData, *, include_unsup: bool = 
     return corpus
 
 
+def cached_word2vec(
+    dataset_dict,
+    data: SentimentData,
+    *,
+    dim: int,
+    window: int = 5,
+    min_count: int = 5,
+    epochs: int = 5,
+    workers: int = 2,
+    seed: int = 0,
+    include_unsup: bool = True,
+    store: RunStore | None = None,
+    retrain: bool = False,
+    log: Callable[[str], Any] | None = print,
+):
+    """In-domain Word2Vec vectors (``gensim`` ``KeyedVectors``) for ``data``'s training reviews
+    (plus the unlabelled ones), saved in ``store`` and loaded from there next time.
+
+    The saved vectors live in ``<store>/word2vec-<key>/`` where the key covers the settings and
+    the training corpus (the training rows of ``data``); the folder is written under a
+    temporary name and renamed when complete.
+    """
+    from gensim.models import KeyedVectors
+
+    from .embeddings import train_word2vec
+    from .runs import fingerprint
+
+    settings = {
+        "dim": dim,
+        "window": window,
+        "min_count": min_count,
+        "epochs": epochs,
+        "seed": seed,
+        "include_unsup": include_unsup,
+        "train_rows": fingerprint(np.asarray(data.train_indices).tolist()),
+        "sizes": {s: len(dataset_dict[s]) for s in dataset_dict},
+    }
+    folder = None
+    if store is not None:
+        folder = store.root / f"word2vec-{dim}d-{fingerprint(settings)}"
+        if (folder / "vectors.kv").is_file() and not retrain:
+            try:
+                vectors = KeyedVectors.load(str(folder / "vectors.kv"))
+                if log is not None:
+                    log(f"word2vec {dim}d: loaded from {folder}")
+                return vectors
+            except Exception as err:  # unreadable: train again
+                warnings.warn(f"{folder} is unreadable ({err}); training again", stacklevel=2)
+    start = time.perf_counter()
+    corpus = word2vec_corpus(dataset_dict, data, include_unsup=include_unsup)
+    vectors = train_word2vec(
+        corpus,
+        dim=dim,
+        window=window,
+        min_count=min_count,
+        epochs=epochs,
+        workers=workers,
+        seed=seed,
+    )
+    if log is not None:
+        log(
+            f"word2vec {dim}d: {len(vectors):,} words from {len(corpus):,} reviews in "
+            f"{time.perf_counter() - start:.0f} s"
+        )
+    if folder is not None:
+        tmp = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        vectors.save(str(tmp / "vectors.kv"))
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    return vectors
+
+
 # ----------------------------------------------------------------------------- training
 
 
@@ -379,6 +461,7 @@ class SentimentRun:
     train_seconds: float
     test_seconds: float
     settings: dict[str, Any]
+    loaded: bool = False  # read back from a RunStore instead of trained now
 
     @property
     def best_epoch(self) -> int:
@@ -398,6 +481,24 @@ class SentimentRun:
             "seconds_per_epoch": self.train_seconds / max(1, len(self.history.epochs)),
         }
 
+    def result(self) -> dict[str, Any]:
+        """The run's entry in ``results.json``."""
+        model = self.settings["model"]
+        return {
+            "name": self.name,
+            "cell": model["cell"],
+            "bidirectional": model["bidirectional"],
+            "embedding_dim": model["embedding_dim"],
+            "hidden_size": model["hidden_size"],
+            "dense": model["dense_size"],
+            "trainable_params": self.parameters,
+            "best_val_accuracy": self.history.best("val_accuracy")["val_accuracy"],
+            "test_accuracy": self.test["accuracy"],
+            "epochs": len(self.history.epochs),
+            "best_epoch": self.best_epoch,
+            "train_seconds": round(self.train_seconds, 1),
+        }
+
 
 def run_experiment(
     name: str,
@@ -405,6 +506,7 @@ def run_experiment(
     data: SentimentData,
     *,
     pretrained: torch.Tensor | None = None,
+    pretrained_tag: str | None = None,
     epochs: int,
     lr: float = 1e-3,
     batch_size: int = 64,
@@ -413,82 +515,123 @@ def run_experiment(
     seed: int = 0,
     device: str | torch.device = "cpu",
     eval_batch_size: int = 256,
+    store: RunStore | None = None,
+    retrain: bool = False,
     log: Callable[[str], Any] | None = print,
 ) -> SentimentRun:
     """Seed, build ``SentimentRNN(**model_config)``, train on ``data.train`` (selecting on
     ``data.val``) and evaluate the restored best model on ``data.test``.
 
-    ``model_config`` omits ``vocab_size`` and ``pad_id`` (taken from ``data.vocab``).
+    ``model_config`` omits ``vocab_size`` and ``pad_id`` (taken from ``data.vocab``). With a
+    ``rnnlib.runs.RunStore`` the run is saved and, next time, loaded instead of trained (unless
+    ``retrain``); its key covers the model config, the training settings, the seed, the data
+    (vocabulary and encoded splits), the pretrained initialisation (``pretrained_tag`` names
+    it, e.g. ``"word2vec-100"``) and the source code of the model and of this module.
     """
     config = {"vocab_size": len(data.vocab), "pad_id": data.vocab.pad_id, **model_config}
-    torch.manual_seed(seed)
-    model = SentimentRNN(**config, pretrained=pretrained)
-    expected = classifier_parameter_count(
-        **{
-            k: config[k]
-            for k in (
-                "vocab_size",
-                "embedding_dim",
-                "hidden_size",
-                "cell",
-                "num_layers",
-                "bidirectional",
-                "dense_size",
-                "freeze_embeddings",
-            )
-            if k in config
-        }
-    )["total"]
-    actual = num_trainable_parameters(model)
-    if expected != actual:  # the formula is tested; this guards against drift
-        raise RuntimeError(f"parameter formula gives {expected:,}, the model has {actual:,}")
-    start = time.perf_counter()
-    history = fit_classifier(
-        model,
-        data.train,
-        data.val,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        clip=clip,
-        weight_decay=weight_decay,
-        device=device,
-        seed=seed,
-        eval_batch_size=eval_batch_size,
-        name=name,
-        log=log,
+    formula_keys = (
+        "vocab_size",
+        "embedding_dim",
+        "hidden_size",
+        "cell",
+        "num_layers",
+        "bidirectional",
+        "dense_size",
+        "freeze_embeddings",
     )
-    train_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    test = evaluate_classifier(model, data.test, device=device, batch_size=eval_batch_size)
-    test_seconds = time.perf_counter() - start
-    if log is not None:
-        log(
-            f"{name} | test_accuracy {test['accuracy']:.4f} | test_loss {test['loss']:.4f} | "
-            f"best epoch {history.best('val_accuracy')['epoch'] if data.val else '-'} | "
-            f"train {train_seconds:.0f} s, test {test_seconds:.0f} s"
-        )
-    settings = {
-        "model": dict(model.config),
-        "pretrained": pretrained is not None,
+    fit = {
         "epochs": epochs,
         "lr": lr,
         "batch_size": batch_size,
         "clip": clip,
         "weight_decay": weight_decay,
         "seed": seed,
-        "data": dict(data.settings),
     }
+
+    def build() -> SentimentRNN:
+        torch.manual_seed(seed)
+        model = SentimentRNN(**config, pretrained=pretrained)
+        expected = classifier_parameter_count(**{k: config[k] for k in formula_keys if k in config})
+        actual = num_trainable_parameters(model)
+        if expected["total"] != actual:  # the formula is tested; this guards against drift
+            raise RuntimeError(
+                f"parameter formula gives {expected['total']:,}, model has {actual:,}"
+            )
+        return model
+
+    def train(model: SentimentRNN) -> tuple[History, dict]:
+        start = time.perf_counter()
+        history = fit_classifier(
+            model,
+            data.train,
+            data.val,
+            **fit,
+            device=device,
+            eval_batch_size=eval_batch_size,
+            name=name,
+            log=log,
+        )
+        train_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        test = evaluate_classifier(model, data.test, device=device, batch_size=eval_batch_size)
+        return history, {
+            "test": test,
+            "train_seconds": train_seconds,
+            "test_seconds": time.perf_counter() - start,
+        }
+
+    if store is None:
+        model = build().to(device)
+        history, extra = train(model)
+        loaded = False
+    else:
+        key = {
+            "model": config,
+            "fit": fit,
+            "pretrained": pretrained_tag if pretrained is not None else None,
+            "data": data_fingerprint(data),
+            "code": code_version([classifier_module, batching, sys.modules[__name__]]),
+        }
+        saved = store.train_or_load(name, key, build, train, retrain=retrain, device=device)
+        model, history, extra, loaded = saved.model, saved.history, saved.extra, saved.loaded
+        if loaded and log is not None:
+            log(f"{name}: loaded from {saved.path} (trained in {extra['train_seconds']:.0f} s)")
+            for row in history.epochs:
+                log(format_epoch(row, name))
+    test = extra["test"]
+    if log is not None:
+        log(
+            f"{name} | test_accuracy {test['accuracy']:.4f} | test_loss {test['loss']:.4f} | "
+            f"best epoch {history.best('val_accuracy')['epoch'] if len(data.val) else '-'} | "
+            f"train {extra['train_seconds']:.0f} s, test {extra['test_seconds']:.0f} s"
+        )
     return SentimentRun(
         name=name,
         model=model,
         history=history,
         test=test,
-        parameters=actual,
-        train_seconds=train_seconds,
-        test_seconds=test_seconds,
-        settings=settings,
+        parameters=num_trainable_parameters(model),
+        train_seconds=extra["train_seconds"],
+        test_seconds=extra["test_seconds"],
+        settings={
+            "model": dict(model.config),
+            "pretrained": pretrained_tag if pretrained is not None else None,
+            **fit,
+            "data": dict(data.settings),
+        },
+        loaded=loaded,
     )
+
+
+def data_fingerprint(data: SentimentData) -> str:
+    """Hash of the vocabulary and the encoded splits (what a trained model depends on)."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(data.vocab.itos).encode("utf-8"))
+    for split in (data.train, data.val, data.test):
+        for seq, label in zip(split.sequences, split.targets, strict=True):
+            digest.update(seq.numpy().tobytes())
+            digest.update(str(int(label)).encode())
+    return digest.hexdigest()[:16]
 
 
 __all__ = [
@@ -496,6 +639,8 @@ __all__ = [
     "SentimentData",
     "SentimentRun",
     "build_classifier",
+    "cached_word2vec",
+    "data_fingerprint",
     "evaluate_classifier",
     "fit_classifier",
     "make_adam",

@@ -177,3 +177,10 @@ def test_scan_interpreter_and_clause_spans():
     for bad in ["", "turn", "jump up", "walk around", "fly left"]:
         with pytest.raises(ValueError, match="not a SCAN command"):
             interpret(bad)
+
+
+def test_an_unreachable_source_is_a_clear_error(tmp_path):
+    dest = tmp_path / "out" / "file.bin"
+    with pytest.raises(DataNotFoundError, match="could not download .*RNNLIB_DATA"):
+        download((tmp_path / "missing.bin").as_uri(), dest)
+    assert list((tmp_path / "out").iterdir()) == []

@@ -271,3 +271,35 @@ def test_bow_baseline_on_tiny_data(tiny_data):
         bow_baseline([["a"], ["b"]], [1, 1], [["a"]], [1])
     with pytest.raises(ValueError, match="mismatched"):
         bow_baseline([["a"]], [1, 0], [["a"]], [1])
+
+
+def test_run_experiment_with_a_store_loads_the_saved_run(tiny_data, tmp_path):
+    from rnnlib.runs import RunStore
+
+    store, config = RunStore(tmp_path), dict(embedding_dim=8, hidden_size=6, cell="gru")
+    kwargs = dict(epochs=2, lr=1e-2, batch_size=8, store=store, log=None)
+    first = run_experiment("tiny", config, tiny_data, **kwargs)
+    second = run_experiment("tiny", config, tiny_data, **kwargs)
+    assert not first.loaded and second.loaded
+    assert second.test == first.test
+    assert evaluate_classifier(second.model, tiny_data.test) == pytest.approx(first.test)
+    result = second.result()
+    assert result["cell"] == "gru" and result["trainable_params"] == first.parameters
+    assert result["test_accuracy"] == first.test["accuracy"]
+    other = run_experiment("tiny", {**config, "hidden_size": 7}, tiny_data, **kwargs)
+    assert not other.loaded
+
+
+def test_cached_word2vec_is_trained_once(tmp_path):
+    from rnnlib.runs import RunStore
+    from rnnlib.sentiment import cached_word2vec
+
+    dd = _dataset_dict()
+    data = prepare_sentiment_data(dd, min_freq=1, val_size=10, seed=0)
+    store, lines = RunStore(tmp_path), []
+    kwargs = dict(dim=6, min_count=1, epochs=1, workers=1, store=store, log=lines.append)
+    first = cached_word2vec(dd, data, **kwargs)
+    second = cached_word2vec(dd, data, **kwargs)
+    assert "loaded from" in lines[-1] and "loaded from" not in lines[0]
+    np.testing.assert_array_equal(first["good"], second["good"])
+    assert [p.name.startswith("word2vec-6d-") for p in tmp_path.iterdir()] == [True]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,6 +122,12 @@ def download(
                     "The file is corrupt or not the official one; run again."
                 )
         os.replace(part, dest)
+    except urllib.error.URLError as err:
+        part.unlink(missing_ok=True)
+        raise DataNotFoundError(
+            f"could not download {url} ({err.reason}). Without network access, put a copy in "
+            f"{dest.parent} or point {DATA_ENV} at a folder that holds one."
+        ) from err
     except BaseException:
         part.unlink(missing_ok=True)
         raise
