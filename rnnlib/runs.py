@@ -25,7 +25,7 @@ from types import ModuleType
 import torch
 from torch import nn
 
-from .history import History
+from .history import History, format_epoch
 
 RUN_FILE = "run.json"
 WEIGHTS_FILE = "model.pt"
@@ -52,7 +52,7 @@ class SavedRun:
     history: History
     extra: dict
     loaded: bool  # True when read back from disk rather than trained now
-    path: Path
+    path: Path | None  # None when trained without a store
 
 
 class RunStore:
@@ -132,3 +132,30 @@ class RunStore:
         history, extra = train(model)
         path = self.save(name, key_material, model, history, extra)
         return SavedRun(model, history, extra, loaded=False, path=path)
+
+
+def train_or_load(
+    store: RunStore | None,
+    name: str,
+    key_material: dict,
+    build: Callable[[], nn.Module],
+    train: Callable[[nn.Module], tuple[History, dict]],
+    *,
+    retrain: bool = False,
+    device: torch.device | str = "cpu",
+    log: Callable[[str], object] | None = print,
+) -> SavedRun:
+    """Train a fresh model when there is no store; with one, :meth:`RunStore.train_or_load`,
+    logging a loaded run's epochs as training would have (``extra["train_seconds"]`` is shown).
+    """
+    if store is None:
+        model = build().to(device)
+        history, extra = train(model)
+        return SavedRun(model, history, extra, loaded=False, path=None)
+    saved = store.train_or_load(name, key_material, build, train, retrain=retrain, device=device)
+    if saved.loaded and log is not None:
+        seconds = saved.extra.get("train_seconds", 0.0)
+        log(f"{name}: loaded from {saved.path} (trained in {seconds:.0f} s)")
+        for row in saved.history.epochs:
+            log(format_epoch(row, name))
+    return saved

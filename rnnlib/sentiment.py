@@ -33,7 +33,7 @@ from .batching import BucketBatchSampler, SequenceDataset, collate_labelled
 from .history import History, format_epoch
 from .models import classifier as classifier_module
 from .models.classifier import SentimentRNN, build_classifier, classifier_parameter_count
-from .runs import RunStore, code_version
+from .runs import RunStore, code_version, train_or_load
 from .text import Vocab
 from .utils import num_trainable_parameters
 
@@ -597,24 +597,15 @@ def run_experiment(
             "test_seconds": time.perf_counter() - start,
         }
 
-    if store is None:
-        model = build().to(device)
-        history, extra = train(model)
-        loaded = False
-    else:
-        key = {
-            "model": config,
-            "fit": fit,
-            "pretrained": pretrained_tag if pretrained is not None else None,
-            "data": data_fingerprint(data),
-            "code": code_version([classifier_module, batching, sys.modules[__name__]]),
-        }
-        saved = store.train_or_load(name, key, build, train, retrain=retrain, device=device)
-        model, history, extra, loaded = saved.model, saved.history, saved.extra, saved.loaded
-        if loaded and log is not None:
-            log(f"{name}: loaded from {saved.path} (trained in {extra['train_seconds']:.0f} s)")
-            for row in history.epochs:
-                log(format_epoch(row, name))
+    key = {
+        "model": config,
+        "fit": fit,
+        "pretrained": pretrained_tag if pretrained is not None else None,
+        "data": data_fingerprint(data) if store is not None else None,
+        "code": code_version([classifier_module, batching, sys.modules[__name__]]),
+    }
+    saved = train_or_load(store, name, key, build, train, retrain=retrain, device=device, log=log)
+    model, history, extra, loaded = saved.model, saved.history, saved.extra, saved.loaded
     test = extra["test"]
     if log is not None:
         log(

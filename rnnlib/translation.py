@@ -453,7 +453,7 @@ def run_seq2seq(
     from . import batching
     from .models import seq2seq as seq2seq_module
     from .models.seq2seq import build_seq2seq
-    from .runs import code_version, fingerprint
+    from .runs import code_version, fingerprint, train_or_load
     from .utils import num_trainable_parameters
 
     fit = {
@@ -485,17 +485,8 @@ def run_seq2seq(
         test = evaluate_seq2seq(model, data.test, device=device)
         return history, {"test": test, "train_seconds": seconds}
 
-    if store is None:
-        model = build().to(device)
-        history, extra = train(model)
-        loaded = False
-    else:
-        saved = store.train_or_load(name, key, build, train, retrain=retrain, device=device)
-        model, history, extra, loaded = saved.model, saved.history, saved.extra, saved.loaded
-        if loaded and log is not None:
-            log(f"{name}: loaded from {saved.path} (trained in {extra['train_seconds']:.0f} s)")
-            for row in history.epochs:
-                log(format_epoch(row, name))
+    saved = train_or_load(store, name, key, build, train, retrain=retrain, device=device, log=log)
+    model, history, extra, loaded = saved.model, saved.history, saved.extra, saved.loaded
     if log is not None:
         t = extra["test"]
         log(
@@ -512,4 +503,3 @@ def run_seq2seq(
         loaded=loaded,
         settings={"model": dict(model_config), **fit},
     )
-
