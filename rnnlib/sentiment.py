@@ -384,6 +384,7 @@ def fit_classifier(
     clip: float | None = 1.0,
     weight_decay: float = 0.0,
     lr_schedule: str = "constant",
+    step_loss_weight: float = 0.0,
     device: str | torch.device = "cpu",
     seed: int = 0,
     eval_batch_size: int = 256,
@@ -394,6 +395,13 @@ def fit_classifier(
 
     ``lr_schedule``: ``"constant"`` or ``"cosine"`` (decays the rate per step to 0 at the end,
     which damps the epoch-to-epoch swings of a vanilla RNN).
+
+    ``step_loss_weight`` (``w`` in [0, 1)) adds target replication: the loss becomes
+    ``(1 - w) * BCE(final logit) + w * mean over real positions of BCE(step logit)``, where the
+    step logits are the same output layer applied to the state after each token
+    (``SentimentRNN.step_logits``). Every position then gets a gradient from a loss a few steps
+    away, instead of only through the whole sequence from the last token, which a vanilla RNN
+    cannot carry far. The model and its prediction are unchanged: one logit from the final state.
 
     Gradients are clipped to norm ``clip`` (``None`` disables it). After each epoch the model is
     evaluated on ``val_data``, a row (train_loss, train_accuracy, val_loss, val_accuracy,
@@ -409,11 +417,16 @@ def fit_classifier(
         raise ValueError(f"clip must be > 0 or None, got {clip}")
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown lr_schedule {lr_schedule!r}; allowed values are {LR_SCHEDULES}")
+    if not 0.0 <= step_loss_weight < 1.0:
+        raise ValueError(f"step_loss_weight must be in [0, 1), got {step_loss_weight}")
+    if step_loss_weight and not hasattr(model, "step_logits"):
+        raise ValueError("step_loss_weight > 0 needs a model with a step_logits method")
     torch.manual_seed(seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_adam(params, lr=lr, weight_decay=weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
+    step_loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     loader, sampler = _loader(train_data, batch_size, shuffle=True, seed=seed)
     scheduler = None
     if lr_schedule == "cosine":
@@ -431,8 +444,20 @@ def fit_classifier(
         for ids, lengths, labels in loader:
             ids, labels = ids.to(device), labels.to(device)
             optimizer.zero_grad(set_to_none=True)
-            logits = model(ids, lengths)  # [batch]
-            loss = loss_fn(logits, labels)
+            if step_loss_weight:
+                step_logits = model.step_logits(ids, lengths)  # [batch, seq_len]
+                last = (lengths.to(step_logits.device) - 1).unsqueeze(1)  # [batch, 1]
+                logits = step_logits.gather(1, last).squeeze(1)  # [batch]
+                real = torch.arange(ids.shape[1], device=ids.device) < last + 1  # [batch, seq_len]
+                targets = labels.unsqueeze(1).expand_as(step_logits)  # [batch, seq_len]
+                step_loss = step_loss_fn(step_logits, targets).masked_fill(~real, 0.0)
+                final_loss = loss_fn(logits, labels)
+                loss = (1 - step_loss_weight) * final_loss + step_loss_weight * (
+                    step_loss.sum() / real.sum()
+                )
+            else:
+                logits = model(ids, lengths)  # [batch]
+                final_loss = loss = loss_fn(logits, labels)
             loss.backward()
             if clip is not None:
                 nn.utils.clip_grad_norm_(params, clip)
@@ -440,8 +465,8 @@ def fit_classifier(
             if scheduler is not None:
                 scheduler.step()
             n = labels.shape[0]
-            history.step_losses.append(loss.item())
-            total_loss += loss.item() * n
+            history.step_losses.append(final_loss.item())  # the final-logit BCE, comparable
+            total_loss += final_loss.item() * n  # across runs with or without step loss
             correct += ((logits.detach() > 0).float() == labels).sum().item()
             seen += n
         metrics = {"train_loss": total_loss / seen, "train_accuracy": correct / seen}
@@ -528,6 +553,7 @@ def run_experiment(
     clip: float | None = 1.0,
     weight_decay: float = 0.0,
     lr_schedule: str = "constant",
+    step_loss_weight: float = 0.0,
     seed: int = 0,
     device: str | torch.device = "cpu",
     eval_batch_size: int = 256,
@@ -562,6 +588,7 @@ def run_experiment(
         "clip": clip,
         "weight_decay": weight_decay,
         "lr_schedule": lr_schedule,
+        "step_loss_weight": step_loss_weight,
         "seed": seed,
     }
 

@@ -142,6 +142,47 @@ def test_bidirectional_reads_both_final_states(cell):
     torch.testing.assert_close(final_after[:, :3], final[:, :3])
 
 
+@pytest.mark.parametrize("packing", ("padded", "packed"))
+@pytest.mark.parametrize(
+    "cell, bidirectional, num_layers",
+    [(c, b, n) for c in CELLS for b in (False, True) for n in (1, 2)],
+)
+def test_step_states_end_at_final_states(cell, bidirectional, num_layers, packing):
+    torch.manual_seed(4)
+    model = SentimentRNN(
+        20, 4, 3, cell, num_layers, bidirectional, dense_size=5, packing=packing
+    ).eval()
+    seqs = [[5, 6, 7], [1, 2, 3, 4, 5, 6, 7, 8], [9]]
+    ids, lengths = _batch(seqs)
+    with torch.no_grad():
+        steps = model.step_states(ids, lengths)  # [3, 8, dirs * 3]
+        final = model.final_states(ids, lengths)
+        step_logits = model.step_logits(ids, lengths)  # [3, 8]
+        logits = model(ids, lengths)
+    assert steps.shape == (3, 8, model.num_directions * 3)
+    assert step_logits.shape == (3, 8)
+    at_last = steps[torch.arange(3), lengths - 1]
+    torch.testing.assert_close(at_last, final)
+    torch.testing.assert_close(step_logits[torch.arange(3), lengths - 1], logits)
+    # Real positions do not depend on the padding: the short sequence alone gives the same states.
+    with torch.no_grad():
+        alone = model.step_states(torch.tensor([seqs[0]]), torch.tensor([3]))
+    torch.testing.assert_close(steps[0, :3], alone[0])
+
+
+def test_step_states_pair_the_directions_by_tokens_read():
+    torch.manual_seed(5)
+    model = SentimentRNN(20, 4, 3, "rnn", bidirectional=True).eval()
+    seq = [4, 9, 1, 7]
+    with torch.no_grad():
+        steps = model.step_states(torch.tensor([seq]), torch.tensor([4]))  # [1, 4, 6]
+        emb = model.embedding(torch.tensor([seq]))
+        fwd, _ = model.layers[0][0](emb)  # state after the first k tokens
+        bwd, _ = model.layers[0][1](emb.flip(1))  # state after the last k tokens
+    torch.testing.assert_close(steps[0, :, :3], fwd[0])
+    torch.testing.assert_close(steps[0, :, 3:], bwd[0])
+
+
 @pytest.mark.parametrize("cell", CELLS)
 def test_overfits_tiny_batch(cell):
     torch.manual_seed(0)

@@ -247,12 +247,43 @@ def test_run_experiment_reports_test_metrics(tiny_data):
     assert run.settings["model"]["vocab_size"] == len(tiny_data.vocab)
 
 
+def test_step_loss_trains_and_changes_the_updates(tiny_data):
+    def train(weight: float):
+        torch.manual_seed(0)
+        model = SentimentRNN(len(tiny_data.vocab), 8, 8, "rnn", orthogonal_init=True)
+        history = fit_classifier(
+            model,
+            tiny_data.train,
+            tiny_data.val,
+            epochs=8,
+            lr=0.02,
+            batch_size=16,
+            seed=0,
+            step_loss_weight=weight,
+            log=None,
+        )
+        return model, history
+
+    model, history = train(0.5)
+    plain_model, plain = train(0.0)
+    # The first step's final-logit loss is the same (same weights, same batch) ...
+    assert history.step_losses[0] == pytest.approx(plain.step_losses[0])
+    # ... but the updates differ, so the runs do.
+    assert history.step_losses[1] != pytest.approx(plain.step_losses[1])
+    assert history.best("val_accuracy")["val_accuracy"] >= 0.95
+    assert evaluate_classifier(model, tiny_data.test)["accuracy"] >= 0.9
+
+
 def test_fit_rejects_bad_arguments(tiny_data):
     model = SentimentRNN(len(tiny_data.vocab), 4, 4)
     with pytest.raises(ValueError, match="epochs"):
         fit_classifier(model, tiny_data.train, None, epochs=0, lr=1e-3)
     with pytest.raises(ValueError, match="clip"):
         fit_classifier(model, tiny_data.train, None, epochs=1, lr=1e-3, clip=0)
+    with pytest.raises(ValueError, match="step_loss_weight"):
+        fit_classifier(model, tiny_data.train, None, epochs=1, step_loss_weight=1.0)
+    with pytest.raises(ValueError, match="step_logits"):
+        fit_classifier(torch.nn.Linear(2, 1), tiny_data.train, None, epochs=1, step_loss_weight=0.5)
 
 
 def test_bow_baseline_on_tiny_data(tiny_data):

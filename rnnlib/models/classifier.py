@@ -71,7 +71,8 @@ class SentimentRNN(nn.Module):
             directions' final states (``2 * hidden_size`` features).
         dense_size: if given, a ``Linear + ReLU`` layer of this size before the output layer.
         dropout: dropout on the embeddings, between stacked layers, and on the features fed
-            to the dense/output layers (0 disables it).
+            to the dense/output layers (0 disables it). Along a sequence it is *locked*: one
+            mask per sequence, the same at every time step (``LockedDropout``).
         pad_id: id of ``<pad>``; its embedding row is zero and receives no gradient.
         pretrained: optional ``[vocab_size, embedding_dim]`` initial embedding table.
         freeze_embeddings: do not train the embedding table (it then has no trainable
@@ -149,7 +150,7 @@ class SentimentRNN(nn.Module):
                 self.embedding.weight[pad_id].zero_()
         self.embedding.weight.requires_grad_(not freeze_embeddings)
 
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = LockedDropout(dropout)
         # layers[l][d]: layer l, direction d (0 = left to right, 1 = right to left), each a
         # one-layer unidirectional PyTorch RNN/LSTM/GRU (same parameters as one bidirectional
         # multi-layer module, but each direction can be run on its own; see ``final_states``).
@@ -186,6 +187,22 @@ class SentimentRNN(nn.Module):
 
     def final_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Last layer's final state(s) at each sequence's real last token: ``[B, dirs * H]``."""
+        return self._encode(ids, lengths, steps=False)[0]
+
+    def step_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Last layer's states after reading ``k = 1..seq_len`` tokens: ``[B, seq_len, dirs * H]``.
+
+        Position ``k - 1`` holds the left-to-right state after the first ``k`` tokens and, when
+        bidirectional, the right-to-left state after the last ``k`` tokens (both directions have
+        then read ``k`` tokens). At ``k = length`` this is exactly ``final_states``; positions
+        ``>= length`` read padding and must be masked by the caller.
+        """
+        return self._encode(ids, lengths, steps=True)[1]
+
+    def _encode(
+        self, ids: torch.Tensor, lengths: torch.Tensor, *, steps: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(final states ``[B, dirs * H]``, step states ``[B, seq_len, dirs * H]`` or None)."""
         if ids.dim() != 2:
             raise ValueError(f"ids must be [batch, seq_len], got shape {tuple(ids.shape)}")
         if lengths.shape != (ids.shape[0],):
@@ -204,24 +221,41 @@ class SentimentRNN(nn.Module):
         reverse = _reverse_index(lengths, ids.shape[1]) if self.num_directions == 2 else None
         x = self.dropout(self.embedding(ids))  # [batch, seq_len, emb]
         finals: list[torch.Tensor] = []
+        outputs: list[torch.Tensor] = []
         for depth, layer in enumerate(self.layers):
+            last_layer = depth == self.num_layers - 1
             outputs, finals = [], []
             for direction, rnn in enumerate(layer):
                 inp = x if direction == 0 else _take(x, reverse)  # [batch, seq_len, features]
-                need_outputs = depth < self.num_layers - 1
-                out, final = _run(rnn, inp, lengths, mode, need_outputs)
+                out, final = _run(rnn, inp, lengths, mode, need_outputs=steps or not last_layer)
                 finals.append(final)  # [batch, hidden]
-                if need_outputs:
-                    outputs.append(out if direction == 0 else _take(out, reverse))
-            if depth < self.num_layers - 1:
+                if out is not None:
+                    # Inner layers feed the next one in reading order; the last layer's outputs
+                    # stay in each direction's own frame (position k-1 = k tokens read).
+                    outputs.append(out if direction == 0 or last_layer else _take(out, reverse))
+            if not last_layer:
                 x = self.dropout(torch.cat(outputs, dim=-1))  # [batch, seq_len, dirs * hidden]
-        return torch.cat(finals, dim=-1)  # [batch, dirs * hidden]; forward first
+        step_states = None
+        if steps:  # [batch, seq_len, dirs * hidden]
+            step_states = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+        return torch.cat(finals, dim=-1), step_states  # [batch, dirs * hidden]; forward first
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits ``[batch]`` for padded ``ids [batch, seq_len]`` with real ``lengths [batch]``."""
-        features = self.dropout(self.final_states(ids, lengths))  # [batch, dirs * hidden]
-        features = self.dense(features)  # [batch, dense_size or dirs * hidden]
-        return self.output(features).squeeze(-1)  # [batch, 1] -> [batch]
+        return self._head(self.final_states(ids, lengths))  # [batch]
+
+    def step_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The output layer applied to every ``step_states`` position: logits ``[B, seq_len]``.
+
+        Column ``length - 1`` equals ``forward``. Used for the per-step (target replication)
+        training loss of ``rnnlib.sentiment.fit_classifier``; positions ``>= length`` are padding.
+        """
+        return self._head(self.step_states(ids, lengths))  # [batch, seq_len]
+
+    def _head(self, features: torch.Tensor) -> torch.Tensor:
+        """Dropout -> optional dense -> output: ``[..., dirs * H]`` -> logits ``[...]``."""
+        features = self.dense(self.dropout(features))  # [..., dense_size or dirs * hidden]
+        return self.output(features).squeeze(-1)  # [..., 1] -> [...]
 
     @torch.no_grad()
     def predict_proba(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -235,6 +269,34 @@ class SentimentRNN(nn.Module):
 
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}, directions={self.num_directions}"
+
+
+class LockedDropout(nn.Module):
+    """Dropout with one mask per sequence, shared by all its time steps (Gal & Ghahramani, 2016).
+
+    For ``x [batch, seq_len, features]`` the mask is ``[batch, 1, features]``; for
+    ``x [batch, features]`` it is an ordinary dropout mask. Besides being the usual dropout for
+    recurrent networks, it draws ``seq_len`` times fewer random numbers: on CPU, drawing a mask
+    for every element of a ``[128, 200, 100]`` batch took about a third of a vanilla RNN's
+    training step (measured with torch 2.13, 2 threads).
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        shape = (x.shape[0], 1, x.shape[-1]) if x.dim() == 3 else x.shape
+        keep = 1.0 - self.p
+        mask = x.new_empty(shape).bernoulli_(keep).div_(keep)  # [batch, 1, features] or x.shape
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 def _reverse_index(lengths: torch.Tensor, seq_len: int) -> torch.Tensor:
