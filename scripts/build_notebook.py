@@ -170,8 +170,8 @@ suelen cerrar con el veredicto; una RNN simple además recuerda mejor lo último
 code(r'''
 from rnnlib.sentiment import prepare_sentiment_data
 
-# Las RNN simples leen los últimos 100 tokens (con más texto empeoran: el gradiente no llega al
-# comienzo, ver actividad 3); LSTM y GRU leen los últimos 200. Mismo vocabulario y mismas particiones.
+# Las RNN simples (actividad 2) leen los últimos 100 tokens: son 5 entrenamientos y cada token
+# cuesta; LSTM y GRU (actividad 3) leen los últimos 200. Mismo vocabulario y mismas particiones.
 IMDB_DATA = dict(truncation="tail", min_freq=5, val_size=200 if SMOKE else 2500)
 RNN_MAX_LEN, GATED_MAX_LEN = 100, 200
 imdb_data = prepare_sentiment_data(imdb, max_len=RNN_MAX_LEN, **IMDB_DATA, seed=SEED)
@@ -219,9 +219,12 @@ from rnnlib.sentiment import cached_word2vec, run_experiment
 EMBEDDING_DIM = 100              # modelo base, LSTM y GRU
 EMBEDDING_DIMS = [25, 50, 100]   # barrido de la RNN bidireccional (actividad 2)
 WORD2VEC = dict(dim=EMBEDDING_DIM, window=5, min_count=5, epochs=1 if SMOKE else 3, workers=2)
-RNN_TRAIN = dict(epochs=1 if SMOKE else 6, lr=2e-3, batch_size=32, clip=1.0, lr_schedule="cosine")
-BI_TRAIN = dict(RNN_TRAIN, batch_size=64)  # bidireccionales: batches de 64 (el doble de cómputo por paso)
-GATED_TRAIN = dict(epochs=1 if SMOKE else 3, lr=2e-3, batch_size=64, clip=1.0)
+# step_loss_weight: pérdida también en cada paso de la secuencia (ver la actividad 2)
+RNN_TRAIN = dict(epochs=1 if SMOKE else 6, lr=2e-3, batch_size=32, clip=1.0, lr_schedule="cosine",
+                 step_loss_weight=0.5)
+# bidireccionales: batches de 64 (cada paso cuesta el doble) y una época menos, por tiempo
+BI_TRAIN = dict(RNN_TRAIN, epochs=1 if SMOKE else 5, batch_size=64)
+GATED_TRAIN = dict(RNN_TRAIN, epochs=1 if SMOKE else 3, batch_size=64)
 
 w2v = cached_word2vec(imdb, imdb_data, **WORD2VEC, seed=SEED, store=STORE, retrain=RETRAIN)
 w2v_weights, info = embedding_matrix(imdb_data.vocab, w2v, seed=SEED)
@@ -365,7 +368,20 @@ validación (recargado antes de evaluar en las 25 mil críticas de prueba). Los 
 inicializan con Word2Vec entrenado en el dominio y se ajustan durante el entrenamiento. En la RNN
 simple, la matriz recurrente $W_{hh}$ se inicializa ortogonal (`orthogonal_init=True`): conserva la
 norma del gradiente en las primeras iteraciones, lo que en nuestras pruebas estabilizó el
-entrenamiento. Los modelos bidireccionales usan *batches* de 64 (cada paso cuesta el doble).
+entrenamiento. Los modelos bidireccionales usan *batches* de 64 (cada paso cuesta el doble) y una
+época menos, por tiempo.
+
+**Pérdida en cada paso (*target replication*, Lipton et al., 2016).** El modelo es el del
+enunciado y predice sólo con el estado del último token; lo que cambia es el entrenamiento. Con
+`step_loss_weight = 0.5`, `fit_classifier` suma a la pérdida del *logit* final la pérdida media de
+la **misma capa de salida** aplicada al estado después de cada token
+(`SentimentRNN.step_logits`): se le pide a la red que a cada paso tenga una opinión sobre la
+crítica leída hasta ahí. Así, cada palabra recibe gradiente desde una pérdida que está a pocos
+pasos, en lugar de sólo desde el final de la secuencia, un camino que en una RNN simple se
+desvanece (actividad 3). En nuestras pruebas, sin esta pérdida la RNN simple y la bidireccional
+quedaban claramente más abajo en exactitud (las cifras medidas están en `README.md`). Las curvas y tablas
+muestran la pérdida del *logit* final, comparable entre modelos. El *dropout* usa una misma máscara en todos los pasos de cada secuencia
+(`LockedDropout`).
 ''')
 
 code(r'''
@@ -440,7 +456,7 @@ display(Markdown(f"""
   variando la dimensión del embedding, {sweep} en prueba. La mejor según validación es
   **{best_bi}** ({pct(rows[best_bi]["test_accuracy"], 2)}), {signed_points(rows[best_bi]["test_accuracy"] - rows["RNN"]["test_accuracy"], 2)}
   respecto del modelo base.
-  {"La dirección hacia atrás termina su lectura en la primera palabra, así que el clasificador ya no depende sólo de lo que la RNN recuerde del final de la crítica." if rows[best_bi]["test_accuracy"] > rows["RNN"]["test_accuracy"] else "Leer también hacia atrás no compensa aquí: la dirección inversa termina en la primera palabra, que suele decir menos del veredicto que el final, y con *batches* de 64 cada modelo bidireccional recibe la mitad de actualizaciones que el base en las mismas épocas."}
+  {"La dirección hacia atrás termina su lectura en la primera palabra, así que el clasificador ya no depende sólo de lo que la RNN recuerde del final de la crítica." if rows[best_bi]["test_accuracy"] > rows["RNN"]["test_accuracy"] else "Leer también hacia atrás no compensa aquí: la dirección inversa termina en la primera palabra, que suele decir menos del veredicto que el final, y con *batches* de 64 y una época menos, cada modelo bidireccional recibe menos de la mitad de las actualizaciones del modelo base."}
   Embeddings más grandes agregan parámetros (la tabla crece linealmente con $E$);
   {"la exactitud casi no cambia con $E$: la información útil de cada palabra cabe en pocas dimensiones." if max(rows[k]["test_accuracy"] for k in bi_names) - min(rows[k]["test_accuracy"] for k in bi_names) < 0.01 else "aquí la exactitud crece con $E$: las dimensiones menores, proyecciones PCA de los vectores Word2Vec de 100, pierden parte de la información de cada palabra." if rows[bi_names[-1]]["test_accuracy"] >= rows[bi_names[0]]["test_accuracy"] else "la exactitud no crece con $E$: más dimensiones son más parámetros que ajustar con los mismos datos."}
 - **Capa densa de 100 unidades** antes de la salida (sobre {best_bi}):
@@ -463,8 +479,8 @@ md(r'''
 Mismo embedding (Word2Vec, `E = 100`), mismo estado ($H = 100$, una capa, unidireccional), mismo
 vocabulario y mismas críticas: cambia la celda recurrente y, con ella, lo que cada modelo aprovecha.
 Las celdas con compuertas leen los últimos 200 tokens de cada crítica (la RNN simple, los últimos
-100: con más texto empeora) y se entrenan con *batches* de 64, una tasa de aprendizaje mayor y menos
-épocas, porque convergen mucho antes (ver las curvas). Como referencia que los tutoriales
+100) y se entrenan igual que la RNN (misma pérdida por paso y tasa de aprendizaje) pero con
+*batches* de 64 y la mitad de épocas, porque convergen mucho antes (ver las curvas). Como referencia que los tutoriales
 no suelen dar, agregamos un modelo de **bolsa de palabras** (regresión logística sobre unigramas y
 bigramas, `rnnlib.baseline`), que ignora el orden y se entrena en segundos.
 ''')
@@ -547,7 +563,9 @@ display(Markdown(f"""
   {num(reach(profiles["LSTM"], far), 4)} en la LSTM y {num(reach(profiles["GRU"], far), 4)} en la GRU.
   La celda de la LSTM se actualiza de forma aditiva ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$),
   y con la compuerta de olvido cerca de 1 el gradiente pasa casi intacto: el modelo puede usar
-  evidencia de todo el texto y no sólo del final. En las curvas, la pérdida de entrenamiento de la
+  evidencia de todo el texto y no sólo del final.
+  {"La pérdida por paso ayuda a entrenar la RNN (cada palabra recibe gradiente de una pérdida cercana), pero no cambia su dinámica: su predicción final sigue dependiendo sobre todo de las últimas palabras." if reach(profiles["RNN"], far) < reach(profiles["LSTM"], far) else "Con la pérdida por paso, la RNN entrenada también propaga gradiente lejos; la diferencia con la LSTM está en lo que logra retener en su estado."}
+  En las curvas, la pérdida de entrenamiento de la
   LSTM llega a {num(imdb_runs["LSTM"].history.epochs[-1]["train_loss"], 3)} en {len(imdb_runs["LSTM"].history.epochs)}
   épocas, y la de la RNN a {num(imdb_runs["RNN"].history.epochs[-1]["train_loss"], 3)} en {len(imdb_runs["RNN"].history.epochs)}:
   con compuertas, el modelo ajusta mejor los datos en menos épocas.

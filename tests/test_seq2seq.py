@@ -24,8 +24,6 @@ from rnnlib.utils import num_trainable_parameters
 PAD, SOS, EOS = 0, 1, 2
 
 
-
-
 SRC_V, TGT_V, E, H = 11, 7, 6, 5
 
 
