@@ -5,8 +5,9 @@
 
 1. IMDB: training tokens per second (real tokens, padding excluded) of the project's pipeline
    (length-bucketed batches, ``SentimentRNN`` reading each review's state at its last real
-   token) against a plain loop: random batches padded to their longest review and fed to
-   ``nn.LSTM`` as they are. Same LSTM size, same reviews, same truncation.
+   token; for the vanilla RNN, the hand-written BPTT of ``rnnlib.models.elman``) against a
+   plain loop: random batches padded to their longest review and fed to ``nn.LSTM`` /
+   ``nn.RNN`` as they are. Same sizes, same reviews, same truncation.
 2. SCAN: training steps per second of both seq2seq models, and greedy-decoding pairs per
    second on the test set.
 """
@@ -29,17 +30,20 @@ from rnnlib.text import Tokenizer
 from rnnlib.translation import RECOMMENDED, evaluate_seq2seq, prepare_scan
 
 
-class PlainLSTM(nn.Module):
-    """What a plain tutorial loop does: embed, run the LSTM over the padded batch, classify."""
+class PlainRecurrent(nn.Module):
+    """What a plain tutorial loop does: embed, run the RNN over the padded batch, classify."""
 
-    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int) -> None:
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, cell: str) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        self.rnn = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
+        self.rnn = {"lstm": nn.LSTM, "rnn": nn.RNN}[cell](
+            embedding_dim, hidden_size, batch_first=True
+        )
         self.output = nn.Linear(hidden_size, 1)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        _, (h_n, _) = self.rnn(self.embedding(ids))  # h_n [1, batch, hidden], after the padding
+        _, state = self.rnn(self.embedding(ids))  # h_n [1, batch, hidden], after the padding
+        h_n = state[0] if isinstance(state, tuple) else state
         return self.output(h_n[-1]).squeeze(-1)  # [batch]
 
 
@@ -64,25 +68,31 @@ def imdb_benchmark(batches: int, batch_size: int, max_len: int) -> None:
     dd = tokenize_imdb(load_imdb(), Tokenizer(), num_proc=2)
     data = prepare_sentiment_data(dd, max_len=max_len, truncation="tail", min_freq=5)
     vocab_size = len(data.vocab)
-    print(f"IMDB: {len(data.train):,} training reviews, max_len {max_len}, vocab {vocab_size:,}, "
-          f"batch {batch_size}, LSTM E=100 H=100, {batches} timed batches, "
-          f"{torch.get_num_threads()} threads")
-    torch.manual_seed(0)
-    sampler = BucketBatchSampler(data.train.lengths, batch_size, seed=0)
-    ours = train_tokens_per_second(
-        SentimentRNN(vocab_size, 100, 100, cell="lstm"),
-        DataLoader(data.train, batch_sampler=sampler, collate_fn=collate_labelled),
-        batches,
+    print(
+        f"IMDB: {len(data.train):,} training reviews, max_len {max_len}, vocab {vocab_size:,}, "
+        f"batch {batch_size}, E=100 H=100, {batches} timed batches, "
+        f"{torch.get_num_threads()} threads"
     )
-    torch.manual_seed(0)
-    plain = train_tokens_per_second(
-        PlainLSTM(vocab_size, 100, 100),
-        DataLoader(data.train, batch_size=batch_size, shuffle=True, collate_fn=collate_labelled),
-        batches,
-    )
-    print(f"  rnnlib (bucketed batches) : {ours:10,.0f} tokens/s")
-    print(f"  plain padded nn.LSTM loop : {plain:10,.0f} tokens/s")
-    print(f"  ratio: {ours / plain:.2f}x")
+    for cell, module in (("lstm", "nn.LSTM"), ("rnn", "nn.RNN")):
+        torch.manual_seed(0)
+        sampler = BucketBatchSampler(data.train.lengths, batch_size, seed=0)
+        ours = train_tokens_per_second(
+            SentimentRNN(vocab_size, 100, 100, cell=cell),
+            DataLoader(data.train, batch_sampler=sampler, collate_fn=collate_labelled),
+            batches,
+        )
+        torch.manual_seed(0)
+        plain = train_tokens_per_second(
+            PlainRecurrent(vocab_size, 100, 100, cell),
+            DataLoader(
+                data.train, batch_size=batch_size, shuffle=True, collate_fn=collate_labelled
+            ),
+            batches,
+        )
+        print(
+            f"  {cell.upper():4s} rnnlib (bucketed batches): {ours:10,.0f} tokens/s | plain padded "
+            f"{module} loop: {plain:10,.0f} tokens/s | ratio {ours / plain:.2f}x"
+        )
 
 
 def scan_benchmark(batches: int, batch_size: int) -> None:
@@ -112,8 +122,10 @@ def scan_benchmark(batches: int, batch_size: int) -> None:
         evaluate_seq2seq(model, data.test, batch_size=256)
         pairs_rate = len(data.test) / (time.perf_counter() - start)
         name = f"{kind:9s}"
-        print(f"  {name}: {step_rate:6.1f} training steps/s | greedy decoding "
-              f"{pairs_rate:8,.0f} pairs/s ({len(data.test):,} test pairs)")
+        print(
+            f"  {name}: {step_rate:6.1f} training steps/s | greedy decoding "
+            f"{pairs_rate:8,.0f} pairs/s ({len(data.test):,} test pairs)"
+        )
 
 
 def main() -> None:
