@@ -116,6 +116,23 @@ class SequenceDataset(Dataset):
     def __getitem__(self, index: int):
         return self.sequences[index], self.targets[index]
 
+    def __getstate__(self) -> dict:
+        """Pickle as a few flat arrays, not one tensor per sequence: fast, and when a dataset is
+        sent to a worker process it does not open one shared-memory segment per sequence."""
+        lengths = np.array([len(s) for s in self.sequences], dtype=np.int64)
+        flat = torch.cat(self.sequences).numpy() if self.sequences else np.zeros(0, np.int64)
+        targets = [t.tolist() if isinstance(t, torch.Tensor) else t for t in self.targets]
+        return {"flat": flat, "lengths": lengths, "targets": targets}
+
+    def __setstate__(self, state: dict) -> None:
+        flat = torch.from_numpy(state["flat"])
+        sequences = list(flat.split(state["lengths"].tolist())) if len(flat) else []
+        targets = [
+            torch.as_tensor(t, dtype=torch.long) if isinstance(t, list) else t
+            for t in state["targets"]
+        ]
+        self.sequences, self.targets = sequences, targets  # views into one flat tensor
+
     @property
     def lengths(self) -> list[int]:
         return [len(s) for s in self.sequences]

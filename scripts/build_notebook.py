@@ -379,29 +379,49 @@ la **misma capa de salida** aplicada al estado después de cada token
 crítica leída hasta ahí. Así, cada palabra recibe gradiente desde una pérdida que está a pocos
 pasos, en lugar de sólo desde el final de la secuencia, un camino que en una RNN simple se
 desvanece (actividad 3). En nuestras pruebas, sin esta pérdida la RNN simple y la bidireccional
-quedaban claramente más abajo en exactitud (las cifras medidas están en `README.md`). Las curvas y tablas
-muestran la pérdida del *logit* final, comparable entre modelos. El *dropout* usa una misma máscara en todos los pasos de cada secuencia
-(`LockedDropout`).
+quedaban claramente más abajo en exactitud (las cifras medidas están en `README.md`). Las curvas y
+tablas muestran la pérdida del *logit* final, comparable entre modelos. El *dropout* usa una misma
+máscara en todos los pasos de cada secuencia (`LockedDropout`).
+
+**Dos entrenamientos a la vez.** En CPU, un entrenamiento recurrente no aprovecha bien dos núcleos
+(sus productos de matrices son pequeños). Los entrenamientos independientes (la RNN base y las
+tres bidireccionales; luego LSTM y GRU) corren de a dos, cada uno en su proceso con un hilo
+(`rnnlib.parallel.run_experiments`); los resultados son los de uno tras otro (salvo redondeo). Los
+segundos por época de las tablas incluyen compartir la máquina con otro entrenamiento.
 ''')
 
 code(r'''
-def train_sentiment(name, train_settings, data=imdb_data, **model_config):
+import os
+from rnnlib.parallel import run_experiments
+
+def sentiment_job(name, train_settings, data=imdb_data, **model_config):
+    """Los argumentos de run_experiment para un entrenamiento de la parte 1."""
     dim = model_config["embedding_dim"]
-    return run_experiment(name, model_config, data, pretrained=pretrained[dim],
-                          pretrained_tag=f"word2vec-{WORD2VEC}-pca{dim}", **train_settings,
-                          seed=SEED, device=DEVICE, store=STORE, retrain=RETRAIN)
+    return dict(name=name, model_config=model_config, data=data, pretrained=pretrained[dim],
+                pretrained_tag=f"word2vec-{WORD2VEC}-pca{dim}", **train_settings, seed=SEED,
+                device=DEVICE, store=STORE, retrain=RETRAIN)
+
+def train_sentiment(name, train_settings, data=imdb_data, **model_config):
+    return run_experiment(**sentiment_job(name, train_settings, data, **model_config))
+
+def train_sentiment_jobs(jobs):
+    """Entrenamientos independientes, de a WORKERS a la vez (cada uno en su proceso)."""
+    return {run.name: run for run in run_experiments(jobs, workers=WORKERS)}
+
+# En CPU, dos entrenamientos a la vez (uno por núcleo) terminan antes que uno tras otro;
+# en GPU, uno a la vez
+WORKERS = 1 if DEVICE.type == "cuda" else min(2, os.cpu_count() or 1)
 
 # RNN simple: inicialización ortogonal de W_hh (conserva la norma del gradiente al comienzo) y
 # dropout moderado; ver la discusión de la actividad 3
 RNN_MODEL = dict(hidden_size=100, cell="rnn", dropout=0.3, orthogonal_init=True)
-imdb_runs = {}
-imdb_runs["RNN"] = train_sentiment("RNN", RNN_TRAIN, embedding_dim=EMBEDDING_DIM, **RNN_MODEL)
+imdb_runs = train_sentiment_jobs(
+    [sentiment_job("RNN", RNN_TRAIN, embedding_dim=EMBEDDING_DIM, **RNN_MODEL)]
+    + [sentiment_job(f"BiRNN E={dim}", BI_TRAIN, embedding_dim=dim, bidirectional=True, **RNN_MODEL)
+       for dim in EMBEDDING_DIMS])
 ''')
 
 code(r'''
-for dim in EMBEDDING_DIMS:
-    imdb_runs[f"BiRNN E={dim}"] = train_sentiment(f"BiRNN E={dim}", BI_TRAIN, embedding_dim=dim,
-                                                  bidirectional=True, **RNN_MODEL)
 best_bi = max((k for k in imdb_runs if k.startswith("BiRNN")),
               key=lambda k: imdb_runs[k].row()["val_accuracy"])
 best_dim = imdb_runs[best_bi].settings["model"]["embedding_dim"]
@@ -488,10 +508,10 @@ bigramas, `rnnlib.baseline`), que ignora el orden y se entrena en segundos.
 code(r'''
 from rnnlib.baseline import bow_baseline
 
-for cell in ("lstm", "gru"):
-    imdb_runs[cell.upper()] = train_sentiment(cell.upper(), GATED_TRAIN, data=imdb_data_long,
-                                              embedding_dim=EMBEDDING_DIM, hidden_size=100,
-                                              cell=cell, dropout=0.3)
+imdb_runs.update(train_sentiment_jobs([
+    sentiment_job(cell.upper(), GATED_TRAIN, data=imdb_data_long, embedding_dim=EMBEDDING_DIM,
+                  hidden_size=100, cell=cell, dropout=0.3)
+    for cell in ("lstm", "gru")]))
 
 # Referencia: tf-idf de palabras y bigramas + regresión logística, sobre las mismas críticas de
 # entrenamiento (completas, sin truncar) y evaluada en las mismas críticas de prueba
