@@ -58,6 +58,8 @@ def bow_baseline(
         LogisticRegression(C=C, max_iter=max_iter, solver="liblinear"),
     )
     model.fit(list(train_tokens), list(train_labels))
+    if hasattr(model[0], "stop_words_"):  # the terms cut by min_df: not needed, and large
+        del model[0].stop_words_
     fit_seconds = time.perf_counter() - start
     accuracy = float(model.score(list(test_tokens), list(test_labels)))
     return {
@@ -69,4 +71,27 @@ def bow_baseline(
     }
 
 
-__all__ = ["bow_baseline"]
+def imdb_bow_baseline(dataset_dict, train_indices: Sequence[int], **options: Any) -> dict[str, Any]:
+    """``bow_baseline`` fitted on the rows ``train_indices`` of a tokenised IMDB
+    ``dataset_dict["train"]`` (e.g. ``SentimentData.train_indices``, which leaves the validation
+    reviews out) and scored on all of ``dataset_dict["test"]``. ``options`` go to
+    ``bow_baseline``. A module-level function, so a worker process can run it
+    (``rnnlib.parallel.Call``)."""
+    for split in ("train", "test"):
+        if split not in dataset_dict or "tokens" not in dataset_dict[split].column_names:
+            raise ValueError(
+                f"dataset_dict needs a tokenised {split!r} split (a 'tokens' column); "
+                "run rnnlib.data.tokenize_imdb first"
+            )
+    train_rows = dataset_dict["train"].select(train_indices)
+    test = dataset_dict["test"]
+    return bow_baseline(
+        list(train_rows["tokens"]),
+        list(train_rows["label"]),
+        list(test["tokens"]),
+        list(test["label"]),
+        **options,
+    )
+
+
+__all__ = ["bow_baseline", "imdb_bow_baseline"]

@@ -32,7 +32,7 @@ def code(text: str, *, tags: list[str] | None = None) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-md(r'''
+md(r"""
 # Tarea 2: Redes Neuronales Recurrentes (RNNs)
 
 Este notebook responde las ocho actividades de la tarea: **Parte 1** (actividades 1–3), clasificación
@@ -53,9 +53,10 @@ entrenamiento se guarda en `runs/` (pesos + configuración + historia), con una 
 configuración, los datos, la semilla y el código del modelo; una segunda ejecución los carga y
 redibuja las mismas tablas y figuras en pocos minutos (`RETRAIN = True` obliga a reentrenar).
 `SMOKE = True` usa subconjuntos pequeños y una época: sirve para comprobar que todo corre.
-''')
+""")
 
-code(r'''
+code(
+    r"""
 # Parámetros (papermill los puede sobrescribir: python3 run.py notebook --smoke)
 SMOKE = False          # True: subconjuntos pequeños y una época (prueba rápida de punta a punta)
 RETRAIN = False        # True: entrenar de nuevo aunque exista un entrenamiento guardado
@@ -63,9 +64,11 @@ DATA_DIR = None        # carpeta con aclImdb_v1.tar.gz y SCAN/; None: $RNNLIB_DA
 RUNS_DIR = "runs"      # dónde se guardan los entrenamientos (ignorado por git)
 RESULTS_PATH = "results.json"
 SEED = 0
-''', tags=["parameters"])
+""",
+    tags=["parameters"],
+)
 
-code(r'''
+code(r"""
 import json
 import platform
 import time
@@ -86,6 +89,7 @@ from rnnlib.runs import RunStore
 
 NOTEBOOK_START = time.perf_counter()
 warnings.filterwarnings("ignore", message=".*enable_nested_tensor.*")
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm sin ipywidgets
 pd.set_option("display.float_format", lambda x: f"{x:,.4f}")
 plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False})
 
@@ -104,10 +108,10 @@ MACHINE = {
 }
 display(pd.DataFrame([MACHINE]).T.rename(columns={0: "entorno"}))
 print("modo:", "SMOKE (subconjuntos, 1 época)" if SMOKE else "completo", "| semilla:", SEED)
-''')
+""")
 
 # ============================================================================================
-md(r'''
+md(r"""
 # Parte 1 — RNNs para detección de sentimiento (IMDB)
 
 ## Datos: lectura, tokenización y vocabulario
@@ -122,9 +126,9 @@ ejecución lee el archivo y tokeniza.
 El tokenizador (`rnnlib.text.Tokenizer`) usa el `RegexpTokenizer` de nltk (no requiere descargar
 corpus): pasa a minúsculas, elimina las etiquetas `<br />`, conserva palabras con apóstrofo
 (`don't`, `isn't`: la negación importa para el sentimiento), números y los signos `!` y `?`.
-''')
+""")
 
-code(r'''
+code(r"""
 from rnnlib.data import load_imdb, tokenize_imdb
 from rnnlib.text import Tokenizer
 
@@ -151,9 +155,9 @@ sizes = pd.DataFrame({
 display(sizes)
 print(f"lectura + tokenización: {imdb_load_seconds:.1f} s")
 print("ejemplo:", imdb["train"][0]["tokens"][:25])
-''')
+""")
 
-md(r'''
+md(r"""
 **Largo de las críticas y truncamiento.** Las críticas tienen largos muy distintos (algunas
 superan los mil tokens). Para entrenar en *batches* se rellenan con `<pad>` (`pad_sequence`), y el
 estado final que lee el clasificador es siempre el del **último token real** de cada crítica, nunca
@@ -165,9 +169,9 @@ Además, los *batches* agrupan críticas de largo parecido (`rnnlib.batching.Buc
 que casi elimina el cómputo sobre relleno.
 Para acotar el costo, cada crítica se trunca a un largo máximo conservando su **final** (las críticas
 suelen cerrar con el veredicto; una RNN simple además recuerda mejor lo último que leyó).
-''')
+""")
 
-code(r'''
+code(r"""
 from rnnlib.sentiment import prepare_sentiment_data
 
 # Las RNN simples (actividad 2) leen los últimos 100 tokens: son 5 entrenamientos y cada token
@@ -190,9 +194,9 @@ ax.set_xlabel("tokens por crítica (entrenamiento; > 1500 acumulado en 1500)")
 ax.set_ylabel("número de críticas")
 ax.legend()
 plt.show()
-''')
+""")
 
-md(r'''
+md(r"""
 El vocabulario se construye **sólo con las críticas de entrenamiento** (sin la partición de
 validación, que se separa antes con semilla fija, ni el conjunto de prueba); las palabras que
 aparecen menos de `min_freq` veces —en gran parte errores ortográficos, nombres propios raros y
@@ -207,10 +211,10 @@ archivo en formato GloVe si se dispone de uno.
 positiva es `sigmoid(logit)` y la pérdida es `BCEWithLogitsLoss` (entropía cruzada binaria). El
 código de ejemplo del enunciado usa `CrossEntropyLoss` con una salida de dimensión 1 y espera que
 `model(...)` devuelva una tupla: son descuidos de la plantilla, que aquí no se siguen.
-''')
+""")
 
 
-code(r'''
+code(r"""
 from rnnlib.embeddings import embedding_matrix, reduce_dim
 from rnnlib.models.classifier import SentimentRNN, classifier_parameter_count
 from rnnlib.sentiment import cached_word2vec, run_experiment
@@ -219,7 +223,8 @@ from rnnlib.sentiment import cached_word2vec, run_experiment
 EMBEDDING_DIM = 100              # modelo base, LSTM y GRU
 EMBEDDING_DIMS = [25, 50, 100]   # barrido de la RNN bidireccional (actividad 2)
 WORD2VEC = dict(dim=EMBEDDING_DIM, window=5, min_count=5, epochs=1 if SMOKE else 3, workers=2)
-# step_loss_weight: pérdida también en cada paso de la secuencia (ver la actividad 2)
+# step_loss_weight: pérdida también en cada paso de la secuencia (ver «Entrenamiento de los modelos
+# de la parte 1»)
 RNN_TRAIN = dict(epochs=1 if SMOKE else 6, lr=2e-3, batch_size=32, clip=1.0, lr_schedule="cosine",
                  step_loss_weight=0.5)
 # bidireccionales: batches de 64 (cada paso cuesta el doble) y una época menos, por tiempo
@@ -233,9 +238,9 @@ print(f"Word2Vec {EMBEDDING_DIM}d: {info['found']:,} de {info['words']:,} palabr
 # Dimensiones menores: proyección PCA de los mismos vectores (un solo entrenamiento de Word2Vec)
 pretrained = {dim: w2v_weights if dim == EMBEDDING_DIM else reduce_dim(w2v_weights, dim)
               for dim in sorted(set(EMBEDDING_DIMS) | {EMBEDDING_DIM})}
-''')
+""")
 
-md(r'''
+md(r"""
 ## Actividad 1 — Modelo base y número de parámetros
 
 El modelo (`rnnlib.models.classifier.SentimentRNN`) generaliza la clase `RNN` del enunciado:
@@ -254,9 +259,9 @@ $$
 `rnnlib.models.classifier.classifier_parameter_count` implementa esta fórmula (también para modelos
 bidireccionales, con capa densa o con embeddings congelados) y un test la compara con
 `num_trainable_parameters` en todas las combinaciones.
-''')
+""")
 
-code(r'''
+code(r"""
 def parameter_rows(**config):
     formula = classifier_parameter_count(**config)
     model = SentimentRNN(**config)
@@ -272,9 +277,9 @@ display(pd.DataFrame({
                 "output": "H + 1 = 101"},
 }).rename(index={"embedding": "embedding", "recurrent": "RNN", "output": "lineal de salida"}))
 print(f"total por fórmula: {base_formula['total']:,} | num_trainable_parameters: {base_params:,}")
-''')
+""")
 
-code(r'''
+code(r"""
 from collections import Counter
 
 # ¿Depende del dataset? El vocabulario (V) sale de los datos de entrenamiento y del saneo.
@@ -290,9 +295,9 @@ for min_freq in (1, 2, 5, 10, 20, 50):
                        "% en el embedding": v * EMBEDDING_DIM / total})
 vocab_effect = pd.DataFrame(vocab_rows).set_index("min_freq")
 display(vocab_effect.style.format({"vocabulario V": "{:,}", "parámetros": "{:,}", "% en el embedding": "{:.1%}"}))
-''')
+""")
 
-code(r'''
+code(r"""
 # Alternativas para reducir parámetros sin tocar H = 100
 H = 100
 options = {
@@ -319,7 +324,7 @@ compare_h = pd.DataFrame({
 compare_h["diferencia"] = compare_h["H = 100"] - compare_h["H = 50"]
 display(compare_h.style.format("{:,}"))
 print(f"H = 50 medido con num_trainable_parameters: {h50_params:,}")
-''')
+""")
 
 code(r'''
 E, V = EMBEDDING_DIM, VOCAB_SIZE
@@ -358,8 +363,8 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r'''
-## Actividad 2 — Entrenamiento, RNN bidireccional y capa densa
+md(r"""
+## Entrenamiento de los modelos de la parte 1
 
 Todos los modelos se entrenan con `rnnlib.sentiment.run_experiment` (que llama a `fit_classifier`):
 Adam, `BCEWithLogitsLoss`, recorte de la norma del gradiente, *batches* agrupados por largo, tasa de
@@ -383,16 +388,22 @@ quedaban claramente más abajo en exactitud (las cifras medidas están en `READM
 tablas muestran la pérdida del *logit* final, comparable entre modelos. El *dropout* usa una misma
 máscara en todos los pasos de cada secuencia (`LockedDropout`).
 
-**Dos entrenamientos a la vez.** En CPU, un entrenamiento recurrente no aprovecha bien dos núcleos
-(sus productos de matrices son pequeños). Los entrenamientos independientes (la RNN base y las
-tres bidireccionales; luego LSTM y GRU) corren de a dos, cada uno en su proceso con un hilo
-(`rnnlib.parallel.run_experiments`); los resultados son los de uno tras otro (salvo redondeo). Los
-segundos por época de las tablas incluyen compartir la máquina con otro entrenamiento.
-''')
+**Todos a la vez, de a dos.** En CPU, un entrenamiento recurrente no aprovecha bien dos núcleos
+(sus productos de matrices son pequeños): dos entrenamientos en dos procesos con un hilo cada uno
+terminan antes que uno tras otro. Por eso todas las redes de las actividades 2 y 3 y la bolsa de
+palabras se entrenan aquí, en una sola celda, con `rnnlib.parallel.run_experiments`: cada
+proceso libre toma el primer trabajo de la lista que esté listo. El único que depende de otros es
+la RNN bidireccional con capa densa, que usa la dimensión de embedding elegida por validación
+(`Deferred`): se construye cuando terminan las tres bidireccionales. Por eso la lista empieza por
+ellas y sigue por los entrenamientos más largos. Los resultados son los de entrenarlos uno tras
+otro (salvo redondeo; lo comprueba `tests/test_parallel.py`); los segundos por época de las
+tablas incluyen compartir la máquina con otro entrenamiento. En GPU se entrenan de a uno.
+""")
 
 code(r'''
 import os
-from rnnlib.parallel import run_experiments
+from rnnlib.baseline import imdb_bow_baseline
+from rnnlib.parallel import Call, Deferred, run_experiments
 
 def sentiment_job(name, train_settings, data=imdb_data, **model_config):
     """Los argumentos de run_experiment para un entrenamiento de la parte 1."""
@@ -401,37 +412,63 @@ def sentiment_job(name, train_settings, data=imdb_data, **model_config):
                 pretrained_tag=f"word2vec-{WORD2VEC}-pca{dim}", **train_settings, seed=SEED,
                 device=DEVICE, store=STORE, retrain=RETRAIN)
 
-def train_sentiment(name, train_settings, data=imdb_data, **model_config):
-    return run_experiment(**sentiment_job(name, train_settings, data, **model_config))
-
-def train_sentiment_jobs(jobs):
-    """Entrenamientos independientes, de a WORKERS a la vez (cada uno en su proceso)."""
-    return {run.name: run for run in run_experiments(jobs, workers=WORKERS)}
-
-# En CPU, dos entrenamientos a la vez (uno por núcleo) terminan antes que uno tras otro;
-# en GPU, uno a la vez
-WORKERS = 1 if DEVICE.type == "cuda" else min(2, os.cpu_count() or 1)
+def best_by_validation(runs, names):
+    return max(names, key=lambda k: runs[k].row()["val_accuracy"])
 
 # RNN simple: inicialización ortogonal de W_hh (conserva la norma del gradiente al comienzo) y
 # dropout moderado; ver la discusión de la actividad 3
 RNN_MODEL = dict(hidden_size=100, cell="rnn", dropout=0.3, orthogonal_init=True)
-imdb_runs = train_sentiment_jobs(
-    [sentiment_job("RNN", RNN_TRAIN, embedding_dim=EMBEDDING_DIM, **RNN_MODEL)]
-    + [sentiment_job(f"BiRNN E={dim}", BI_TRAIN, embedding_dim=dim, bidirectional=True, **RNN_MODEL)
-       for dim in EMBEDDING_DIMS])
+GATED_MODEL = dict(hidden_size=100, dropout=0.3)
+bi_names = [f"BiRNN E={dim}" for dim in EMBEDDING_DIMS]
+
+def dense_job(runs):
+    """La mejor bidireccional según validación, más una capa densa de 100 unidades."""
+    dim = runs[best_by_validation(runs, bi_names)].settings["model"]["embedding_dim"]
+    return sentiment_job(f"BiRNN E={dim} + densa 100", BI_TRAIN, embedding_dim=dim,
+                         bidirectional=True, dense_size=100, **RNN_MODEL)
+
+# En CPU, dos entrenamientos a la vez (uno por núcleo); en GPU, uno a la vez
+WORKERS = 1 if DEVICE.type == "cuda" else min(2, os.cpu_count() or 1)
+part1_jobs = (
+    # primero las bidireccionales (la de capa densa las espera), de la más cara a la más barata
+    [sentiment_job(name, BI_TRAIN, embedding_dim=dim, bidirectional=True, **RNN_MODEL)
+     for name, dim in reversed(list(zip(bi_names, EMBEDDING_DIMS)))]
+    + [Deferred(after=tuple(bi_names), build=dense_job)]
+    # luego las demás, de la más larga a la más corta
+    + [sentiment_job(cell.upper(), GATED_TRAIN, data=imdb_data_long, embedding_dim=EMBEDDING_DIM,
+                     cell=cell, **GATED_MODEL) for cell in ("gru", "lstm")]
+    + [sentiment_job("RNN", RNN_TRAIN, embedding_dim=EMBEDDING_DIM, **RNN_MODEL)]
+    # referencia: tf-idf de palabras y bigramas + regresión logística (rnnlib.baseline), sobre las
+    # mismas críticas de entrenamiento (completas, sin truncar), evaluada en las mismas de prueba
+    + [Call("bolsa de palabras", imdb_bow_baseline,
+            dict(dataset_dict=imdb, train_indices=imdb_data.train_indices))]
+)
+t0 = time.perf_counter()
+part1 = run_experiments(part1_jobs, workers=WORKERS)
+part1_seconds = time.perf_counter() - t0
+
+bow_fit = part1.pop("bolsa de palabras")
+imdb_runs = part1
+best_bi = best_by_validation(imdb_runs, bi_names)
+dense_name = f"{best_bi} + densa 100"
+bow = {"test_accuracy": bow_fit["accuracy"], "seconds": bow_fit["seconds"],
+       "features": bow_fit["features"], "parameters": bow_fit["features"] + 1}
+print(f"mejor RNN bidireccional según validación: {best_bi}")
+print(f"bolsa de palabras: exactitud en prueba {bow['test_accuracy']:.4f} "
+      f"({bow['features']:,} atributos, {bow['seconds']:.0f} s)")
+print(f"{len(imdb_runs)} redes + bolsa de palabras en {part1_seconds:.0f} s "
+      f"({sum(r.train_seconds + r.test_seconds for r in imdb_runs.values()):.0f} s sumando cada una)")
 ''')
 
-code(r'''
-best_bi = max((k for k in imdb_runs if k.startswith("BiRNN")),
-              key=lambda k: imdb_runs[k].row()["val_accuracy"])
-best_dim = imdb_runs[best_bi].settings["model"]["embedding_dim"]
-print("mejor RNN bidireccional según validación:", best_bi)
-imdb_runs[f"BiRNN E={best_dim} + densa 100"] = train_sentiment(
-    f"BiRNN E={best_dim} + densa 100", BI_TRAIN, embedding_dim=best_dim, bidirectional=True,
-    dense_size=100, **RNN_MODEL)
-''')
+md(r"""
+## Actividad 2 — Entrenamiento, RNN bidireccional y capa densa
 
-code(r'''
+El modelo base, las tres RNN bidireccionales (la capa de salida lee el estado final de ambas
+direcciones, $2H \to 1$) con embeddings de dimensión 25, 50 y 100, y la mejor de ellas según
+validación con una capa densa de 100 unidades (ReLU) antes de la salida, todos entrenados arriba.
+""")
+
+code(r"""
 from rnnlib.plots import plot_learning_curves, plot_step_losses
 
 def runs_table(names):
@@ -445,7 +482,7 @@ def runs_table(names):
 
 IMDB_PANELS = [("train_loss", "pérdida de entrenamiento"), ("val_loss", "pérdida en validación"),
                ("train_accuracy", "exactitud en entrenamiento"), ("val_accuracy", "exactitud en validación")]
-activity2 = list(imdb_runs)
+activity2 = ["RNN", *bi_names, dense_name]
 display(runs_table(activity2).style.format({"parámetros": "{:,}", "exactitud val.": "{:.4f}",
                                             "exactitud prueba": "{:.4f}", "s por época": "{:.1f}"}))
 plot_learning_curves({k: imdb_runs[k].history for k in activity2}, IMDB_PANELS, xlabel="época", ncols=4,
@@ -454,12 +491,11 @@ plt.show()
 plot_step_losses({k: imdb_runs[k].history for k in activity2}, smooth=50, xlabel="paso de optimización",
                  ylabel="pérdida (media móvil de 50 pasos)")
 plt.show()
-''')
+""")
 
 code(r'''
-base, bi_best, dense = imdb_runs["RNN"], imdb_runs[best_bi], imdb_runs[f"BiRNN E={best_dim} + densa 100"]
+base, bi_best, dense = imdb_runs["RNN"], imdb_runs[best_bi], imdb_runs[dense_name]
 rows = {k: imdb_runs[k].row() for k in activity2}
-bi_names = [k for k in activity2 if k.startswith("BiRNN E=") and "densa" not in k]
 sweep = ", ".join(f"E = {imdb_runs[k].settings['model']['embedding_dim']}: {pct(rows[k]['test_accuracy'])}" for k in bi_names)
 
 def epoch_reaching(run, fraction=0.98):
@@ -493,7 +529,7 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r'''
+md(r"""
 ## Actividad 3 — LSTM y GRU frente a la RNN
 
 Mismo embedding (Word2Vec, `E = 100`), mismo estado ($H = 100$, una capa, unidireccional), mismo
@@ -502,29 +538,11 @@ Las celdas con compuertas leen los últimos 200 tokens de cada crítica (la RNN 
 100) y se entrenan igual que la RNN (misma pérdida por paso y tasa de aprendizaje) pero con
 *batches* de 64 y la mitad de épocas, porque convergen mucho antes (ver las curvas). Como referencia que los tutoriales
 no suelen dar, agregamos un modelo de **bolsa de palabras** (regresión logística sobre unigramas y
-bigramas, `rnnlib.baseline`), que ignora el orden y se entrena en segundos.
-''')
+bigramas, `rnnlib.baseline.imdb_bow_baseline`), que ignora el orden y se entrena en segundos.
+Todos se entrenaron arriba, junto con los de la actividad 2.
+""")
 
-code(r'''
-from rnnlib.baseline import bow_baseline
-
-imdb_runs.update(train_sentiment_jobs([
-    sentiment_job(cell.upper(), GATED_TRAIN, data=imdb_data_long, embedding_dim=EMBEDDING_DIM,
-                  hidden_size=100, cell=cell, dropout=0.3)
-    for cell in ("lstm", "gru")]))
-
-# Referencia: tf-idf de palabras y bigramas + regresión logística, sobre las mismas críticas de
-# entrenamiento (completas, sin truncar) y evaluada en las mismas críticas de prueba
-train_rows = imdb["train"].select(imdb_data.train_indices)
-bow_fit = bow_baseline(list(train_rows["tokens"]), list(train_rows["label"]),
-                       list(imdb["test"]["tokens"]), list(imdb["test"]["label"]))
-bow = {"test_accuracy": bow_fit["accuracy"], "seconds": bow_fit["seconds"],
-       "features": bow_fit["features"], "parameters": bow_fit["features"] + 1}
-print(f"bolsa de palabras: exactitud en prueba {bow['test_accuracy']:.4f} "
-      f"({bow['features']:,} atributos, {bow['seconds']:.0f} s)")
-''')
-
-code(r'''
+code(r"""
 activity3 = ["RNN", "LSTM", "GRU"]
 table3 = runs_table(activity3)
 table3.loc["bolsa de palabras (referencia)", ["parámetros", "exactitud prueba"]] = [bow["parameters"], bow["test_accuracy"]]
@@ -533,9 +551,9 @@ display(table3.style.format({"parámetros": "{:,.0f}", "exactitud val.": "{:.4f}
 plot_learning_curves({k: imdb_runs[k].history for k in activity3}, IMDB_PANELS, xlabel="época",
                      ncols=4, title="RNN vs LSTM vs GRU (IMDB)")
 plt.show()
-''')
+""")
 
-code(r'''
+code(r"""
 from rnnlib.analysis import input_gradient_profile
 from rnnlib.batching import collate_labelled
 
@@ -553,7 +571,7 @@ ax.set_title(f"¿Hasta dónde llega el gradiente? ({len(full)} críticas de prue
 ax.grid(alpha=0.3, which="both")
 ax.legend()
 plt.show()
-''')
+""")
 
 code(r'''
 r = {k: imdb_runs[k].row() for k in activity3}
@@ -593,12 +611,12 @@ display(Markdown(f"""
 ''')
 
 # ============================================================================================
-md(r'''
+md(r"""
 # Parte 2 — Modelos de secuencia a secuencia (SCAN)
-''')
+""")
 
 
-md(r'''
+md(r"""
 SCAN (Lake y Baroni, 2018) contiene comandos en un lenguaje simple (`jump left`,
 `walk twice after run opposite right`) y su traducción a acciones atómicas (`I_TURN_LEFT I_JUMP`).
 Usamos la partición *simple* (`simple_split`): entrenamiento y prueba son una división aleatoria
@@ -621,9 +639,9 @@ predicción) y entropía cruzada que ignora el relleno (`ignore_index=<pad>`). L
 siempre decodificación voraz libre (*greedy*): el modelo nunca ve los tokens correctos. La métrica
 principal es la **exactitud de secuencia** (*exact match*: toda la secuencia de salida, hasta e
 incluyendo `<eos>`, debe ser correcta); la exactitud por token es secundaria.
-''')
+""")
 
-code(r'''
+code(r"""
 import inspect
 from IPython.display import Code
 
@@ -649,9 +667,9 @@ print("palabras de comando:", source_words)
 print("acciones:", target_words)
 print("vocabulario de origen (con especiales):", scan.src_vocab.itos)
 print("vocabulario de destino (con especiales):", scan.tgt_vocab.itos)
-''')
+""")
 
-code(r'''
+code(r"""
 # Configuración de los dos modelos (rnnlib.translation.RECOMMENDED): misma arquitectura salvo la
 # atención; el modelo con atención converge antes y se entrena menos épocas.
 from rnnlib.translation import RECOMMENDED
@@ -662,9 +680,9 @@ BASIC_FIT = {**RECOMMENDED["basic"]["fit"], **({"epochs": 1} if SMOKE else {})}
 ATTENTION_FIT = {**RECOMMENDED["attention"]["fit"], **({"epochs": 1} if SMOKE else {})}
 display(pd.DataFrame({"básico": {**RECOMMENDED["basic"]["model"], **BASIC_FIT},
                       "con atención": {**RECOMMENDED["attention"]["model"], **ATTENTION_FIT}}))
-''')
+""")
 
-md(r'''
+md(r"""
 ## Actividad 4 — Modelo Seq2Seq básico
 
 El decodificador de la plantilla, con los `TODO` completados: `W_vocab` es una capa lineal de
@@ -676,17 +694,17 @@ de la plantilla: el tamaño del *batch* sale del tensor de entrada (un `BATCH_SI
 con el último *batch*, más chico), `start_idx` es un *buffer* que se mueve con el módulo, y la
 decodificación se detiene cuando todas las secuencias emitieron `<eos>`. El bucle de decodificación
 es común a ambos decodificadores (`_GreedyDecoder.forward`); cada uno define su paso (`step`).
-''')
+""")
 
-code(r'''
+code(r"""
 from rnnlib.models import seq2seq as seq2seq_module
 
 display(Code(inspect.getsource(Encoder), language="python"))
 display(Code(inspect.getsource(seq2seq_module._GreedyDecoder), language="python"))
 display(Code(inspect.getsource(DecoderModule), language="python"))
-''')
+""")
 
-code(r'''
+code(r"""
 def parameter_breakdown(config):
     model = build_seq2seq(config)
     formula = seq2seq_parameter_count(config)
@@ -704,7 +722,7 @@ vocab_table = pd.DataFrame({
                    "destino (acciones)": ", ".join(scan.tgt_vocab.specials)},
 })
 display(vocab_table)
-''')
+""")
 
 code(r'''
 E, H = basic_config["embedding_dim"], basic_config["hidden_size"]
@@ -724,21 +742,21 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r'''
+md(r"""
 ## Actividad 5 — Entrenamiento del modelo básico
 
 `rnnlib.translation.run_seq2seq` entrena con `fit_seq2seq` (Adam, recorte de gradiente, *batches*
 agrupados por largo) y, al final de cada época, evalúa con decodificación libre la exactitud en un
 subconjunto fijo de entrenamiento, en validación y en prueba (la curva de prueba sólo se grafica; el
 *checkpoint* se elige por validación y se recarga antes de reportar).
-''')
+""")
 
-code(r'''
+code(r"""
 basic_run = run_seq2seq("Seq2Seq básico", basic_config, scan, **BASIC_FIT, seed=SEED,
                         device=DEVICE, store=STORE, retrain=RETRAIN)
-''')
+""")
 
-code(r'''
+code(r"""
 from rnnlib.plots import plot_learning_curves
 
 SCAN_PANELS = [
@@ -764,7 +782,7 @@ def by_length(correct):
     return frame.groupby("largo de la salida", observed=False)["correcta"].agg(["size", "mean"])
 basic_correct = exact_match_per_example(basic_run.model, scan.test, device=DEVICE)
 display(by_length(basic_correct).rename(columns={"size": "pares de prueba", "mean": "exact match"}))
-''')
+""")
 
 
 code(r'''
@@ -800,7 +818,7 @@ match** y {pct(basic_run.test["token_accuracy"], 2)} de exactitud por token (pé
 """))
 ''')
 
-md(r'''
+md(r"""
 ## Actividad 6 — Seq2Seq con atención
 
 `AttentionModule` implementa la atención de producto punto escalado del enunciado: la *query* es
@@ -814,15 +832,15 @@ El decodificador con atención sigue la plantilla: `P_t = W_vocab([h_t; O_t])`, 
 entrada de la `LSTMCell` en el paso `t` es `[emb(y_{t-1}); O_{t-1}]` (con `O_0 = 0`). `forward`
 devuelve los pesos de atención de cada paso (`[batch, pasos, src_len]`), que se usan en la
 actividad 8.
-''')
+""")
 
-code(r'''
+code(r"""
 display(Code(inspect.getsource(AttentionModule), language="python"))
 display(Code(inspect.getsource(AttentionDecoderModule), language="python"))
 attention_table, attention_formula, attention_params = parameter_breakdown(attention_config)
 display(pd.concat({"básico": basic_table, "con atención": attention_table}, axis=1).fillna(0).astype(int))
 display(vocab_table)
-''')
+""")
 
 code(r'''
 extra = attention_params - basic_params
@@ -842,19 +860,19 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r'''
+md(r"""
 ## Actividad 7 — Entrenamiento con atención y comparación
 
 Mismos datos, misma semilla y la misma configuración que el modelo básico (embeddings, tamaño
 de estado, *teacher forcing*, tasa de aprendizaje), salvo el número de épocas.
-''')
+""")
 
-code(r'''
+code(r"""
 attention_run = run_seq2seq("Seq2Seq con atención", attention_config, scan, **ATTENTION_FIT,
                             seed=SEED, device=DEVICE, store=STORE, retrain=RETRAIN)
-''')
+""")
 
-code(r'''
+code(r"""
 scan_histories = {"Seq2Seq básico": basic_run.history, "Seq2Seq con atención": attention_run.history}
 fig = plot_learning_curves(scan_histories, SCAN_PANELS, xlabel="época", ncols=3,
                            title="Seq2Seq en SCAN: básico vs con atención")
@@ -882,7 +900,7 @@ scan_table = pd.DataFrame([{
     "s por época": run.train_seconds / len(run.history.epochs),
 } for run in scan_runs]).set_index("modelo")
 display(scan_table)
-''')
+""")
 
 code(r'''
 b, a = basic_run, attention_run
@@ -916,7 +934,7 @@ prueba ({errors_a} secuencias con algún error de {num(len(scan.test))}), frente
 """))
 ''')
 
-md(r'''
+md(r"""
 ## Actividad 8 — Coeficientes de atención
 
 Elegimos dos instancias del conjunto de prueba: una corta y una larga con conjunción (`and` o
@@ -924,9 +942,9 @@ Elegimos dos instancias del conjunto de prueba: una corta y una larga con conjun
 predichas y la matriz de atención `[paso de salida, palabra de entrada]`. Para comentar los mapas
 usamos la semántica de SCAN (`rnnlib.data.scan.clause_spans`): en `x and y` se ejecuta primero `x`,
 en `x after y` primero `y`; así sabemos qué cláusula produce cada paso de salida.
-''')
+""")
 
-code(r'''
+code(r"""
 from rnnlib.data.scan import clause_spans
 from rnnlib.plots import plot_attention
 from rnnlib.translation import translate
@@ -950,9 +968,9 @@ for ax, (label, (command, actions, weights, gold)) in zip(axes, examples.items()
                    xlabel="palabra del comando", ylabel="paso de salida: acción predicha")
 fig.tight_layout()
 plt.show()
-''')
+""")
 
-code(r'''
+code(r"""
 def attention_report(command, actions, weights):
     words = command.split()
     outputs = (actions + ["<eos>"])[: len(weights)]
@@ -969,7 +987,7 @@ for label, (command, actions, weights, gold) in examples.items():
     table, reports[label] = attention_report(command, actions, weights)
     print(f"instancia {label}: {command!r}\n  predicción correcta: {actions == gold} ({len(actions)} acciones)")
     display(table.style.format("{:.2f}").background_gradient(cmap="viridis", axis=None))
-''')
+""")
 
 code(r'''
 short, long_ = reports["corta"], reports["larga"]
@@ -1000,15 +1018,15 @@ entre las palabras del comando (columnas; cada fila suma 1).
 ''')
 
 
-md(r'''
+md(r"""
 ## Resumen de resultados y conclusiones
 
 Tabla con todos los entrenamientos del notebook. `results.json` (en la raíz del repositorio) guarda
 los mismos números en formato legible por máquina, junto con el tiempo total de ejecución y una
 descripción de la máquina.
-''')
+""")
 
-code(r'''
+code(r"""
 summary = pd.DataFrame(
     [{"parte": "IMDB", "modelo": k, "parámetros": v.parameters,
       "métrica": "exactitud", "prueba": v.test["accuracy"], "épocas": len(v.history.epochs),
@@ -1044,7 +1062,7 @@ results = {
         "runs": [run.result() for run in scan_runs],
     },
 }
-''')
+""")
 
 code(r'''
 best_imdb = max(imdb_runs.values(), key=lambda v: v.test["accuracy"])
@@ -1067,7 +1085,7 @@ display(Markdown(f"""
 """))
 ''')
 
-code(r'''
+code(r"""
 all_runs = list(imdb_runs.values()) + scan_runs
 results["notebook_seconds"] = round(time.perf_counter() - NOTEBOOK_START, 1)
 results["training_seconds"] = round(sum(run.train_seconds for run in all_runs) + bow["seconds"], 1)
@@ -1076,7 +1094,7 @@ Path(RESULTS_PATH).write_text(json.dumps(results, indent=2, ensure_ascii=False) 
 print(f"{RESULTS_PATH} escrito; ejecución del notebook: {results['notebook_seconds']:.0f} s; "
       f"entrenamientos: {results['training_seconds']:.0f} s "
       f"({len(results['runs_loaded_from_disk'])} de {len(all_runs)} cargados de {RUNS_DIR}/)")
-''')
+""")
 
 
 def main() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import textwrap
 
 import pytest
 import torch
 
 from rnnlib.batching import SequenceDataset
-from rnnlib.parallel import run_experiments
+from rnnlib.parallel import Call, Deferred, run_experiments
 from rnnlib.runs import RunStore
 from rnnlib.sentiment import prepare_sentiment_data, run_experiment
 from tests.test_sentiment import _dataset_dict
@@ -49,8 +50,8 @@ def test_workers_give_the_sequential_results(tiny_data, tmp_path):
         _jobs(tiny_data, RunStore(tmp_path / "parallel")), workers=2, log=lines.append
     )
     sequential = [run_experiment(**job, log=None) for job in _jobs(tiny_data, None)]
-    assert [run.name for run in parallel] == ["rnn", "gru"]
-    for p, s in zip(parallel, sequential, strict=True):
+    assert list(parallel) == ["rnn", "gru"]
+    for p, s in zip(parallel.values(), sequential, strict=True):
         assert not p.loaded  # trained now (by a worker), not found on disk
         assert p.history.column("train_loss") == pytest.approx(s.history.column("train_loss"))
         assert p.test["accuracy"] == pytest.approx(s.test["accuracy"])
@@ -60,12 +61,12 @@ def test_workers_give_the_sequential_results(tiny_data, tmp_path):
     assert sum(line.startswith(("rnn |", "gru |")) for line in lines) == 6
 
     again = run_experiments(_jobs(tiny_data, RunStore(tmp_path / "parallel")), workers=2, log=None)
-    assert all(run.loaded for run in again)
+    assert all(run.loaded for run in again.values())
 
 
 def test_one_worker_runs_here(tiny_data, tmp_path):
     runs = run_experiments(_jobs(tiny_data, RunStore(tmp_path)), workers=1, log=None)
-    assert [run.name for run in runs] == ["rnn", "gru"] and not any(run.loaded for run in runs)
+    assert list(runs) == ["rnn", "gru"] and not any(run.loaded for run in runs.values())
 
 
 def test_bad_jobs_are_rejected(tiny_data, tmp_path):
@@ -76,3 +77,49 @@ def test_bad_jobs_are_rejected(tiny_data, tmp_path):
         run_experiments([jobs[0], jobs[0]])
     with pytest.raises(ValueError, match="RunStore"):
         run_experiments(_jobs(tiny_data, None))
+
+
+def _dependent_jobs(data, store, seen):
+    rnn, gru = _jobs(data, store)
+
+    def wider_of_the_best(runs):
+        seen.append(sorted(runs))  # what had finished when the job was built
+        best = max(("rnn", "gru"), key=lambda k: runs[k].row()["val_accuracy"])
+        config = {**runs[best].settings["model"], "hidden_size": 12}
+        config = {k: config[k] for k in ("embedding_dim", "hidden_size", "cell")}
+        return {**rnn, "name": f"{best} wide", "model_config": config}
+
+    return [
+        Deferred(after=("rnn", "gru"), build=wider_of_the_best),
+        Call("shortened", textwrap.shorten, {"text": "one two three four", "width": 12}),
+        rnn,
+        gru,
+    ]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_deferred_jobs_wait_for_their_runs_and_calls_return_values(tiny_data, tmp_path, workers):
+    seen: list[list[str]] = []
+    results = run_experiments(
+        _dependent_jobs(tiny_data, RunStore(tmp_path), seen), workers=workers, log=None
+    )
+    # The Deferred job is listed first but is built only once both runs it waits for are done;
+    # results come back in the order of the jobs.
+    assert len(seen) == 1 and {"rnn", "gru"} <= set(seen[0])
+    names = list(results)
+    assert names[0].endswith(" wide") and names[1:] == ["shortened", "rnn", "gru"]
+    assert results["shortened"] == "one [...]"
+    wide = results[names[0]]
+    assert wide.settings["model"]["hidden_size"] == 12 and not wide.loaded
+
+
+def test_bad_dependencies_are_rejected(tiny_data, tmp_path):
+    rnn, gru = _jobs(tiny_data, RunStore(tmp_path))
+    with pytest.raises(ValueError, match="waits for"):
+        run_experiments([rnn, Deferred(after=("lstm",), build=lambda runs: gru)], workers=1)
+    with pytest.raises(ValueError, match="already in use"):
+        run_experiments(
+            [rnn, Deferred(after=("rnn",), build=lambda runs: rnn)], workers=1, log=None
+        )
+    with pytest.raises(ValueError, match="a Deferred or a Call"):
+        run_experiments([rnn, ("gru", gru)], workers=1)

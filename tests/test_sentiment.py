@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib.baseline import bow_baseline
+from rnnlib.baseline import bow_baseline, imdb_bow_baseline
 from rnnlib.batching import SequenceDataset
 from rnnlib.history import History
 from rnnlib.models.classifier import SentimentRNN
@@ -302,6 +302,24 @@ def test_bow_baseline_on_tiny_data(tiny_data):
         bow_baseline([["a"], ["b"]], [1, 1], [["a"]], [1])
     with pytest.raises(ValueError, match="mismatched"):
         bow_baseline([["a"]], [1, 0], [["a"]], [1])
+
+
+def test_imdb_bow_baseline_fits_only_the_given_training_rows():
+    dd = _dataset_dict(n_train=160, n_test=40)
+    rows = list(range(0, 160, 2)) + [1]  # almost all negative: the fit must see only these rows
+    result = imdb_bow_baseline(dd, rows, min_df=1, C=10.0)
+    direct = bow_baseline(
+        [dd["train"][i]["tokens"] for i in rows],
+        [dd["train"][i]["label"] for i in rows],
+        dd["test"]["tokens"],
+        dd["test"]["label"],
+        min_df=1,
+        C=10.0,
+    )
+    assert result["accuracy"] == direct["accuracy"] and result["features"] == direct["features"]
+    assert not hasattr(result["model"][0], "stop_words_")  # dropped: large and not needed
+    with pytest.raises(ValueError, match="tokenize_imdb"):
+        imdb_bow_baseline({"train": dd["train"].remove_columns("tokens"), "test": dd["test"]}, rows)
 
 
 def test_run_experiment_with_a_store_loads_the_saved_run(tiny_data, tmp_path):

@@ -5,8 +5,9 @@
 the same gradients for ``x`` and the module's four parameters. It exists for speed: on CPU,
 PyTorch's RNN records several autograd nodes per time step and computes the gradient of
 ``W_hh`` with one small matrix product per step. Here the forward pass is one ``addmm`` and one
-in-place ``tanh`` per step, and the backward pass one multiply-add and one ``mm`` per step; the
-weight gradient is one large matrix product over all steps at the end. Measured with torch 2.13
+in-place ``sigmoid`` per step (``tanh(a) = 2 sigmoid(2a) - 1``), and the backward pass one
+multiply-add and one ``mm`` per step; the weight gradient is one large matrix product over all
+steps at the end. Measured with torch 2.13
 on 2 CPU threads, a training step of ``SentimentRNN`` (H=100, 100 steps) is 1.4-1.7x faster.
 
 Only the recurrence is hand-written; the input projection ``x W_ih^T + b_ih + b_hh`` is ordinary
@@ -27,12 +28,18 @@ class _ElmanRecurrence(torch.autograd.Function):
     def forward(ctx, projected: torch.Tensor, w_hh: torch.Tensor) -> torch.Tensor:
         # projected [batch, seq_len, hidden] = x W_ih^T + b_ih + b_hh; w_hh [hidden, hidden]
         batch, seq_len, hidden = projected.shape
-        steps = projected.transpose(0, 1)  # [seq_len, batch, hidden] (a view)
+        # tanh(a) = 2 sigmoid(2a) - 1, and PyTorch's CPU sigmoid is ~3x faster than its tanh.
+        # With s_t = sigmoid(2 a_t), h_t = 2 s_t - 1 and a_t = p_t + h_{t-1} W^T:
+        #   2 a_t = (2 p_t - 2 W 1) + s_{t-1} (4 W^T),
+        # one addmm and one sigmoid per step; h = 2 s - 1 for all steps at the end.
         states = projected.new_empty(seq_len, batch, hidden)  # [seq_len, batch, hidden]
-        w_hh_t = w_hh.t()
-        torch.tanh(steps[0], out=states[0])  # h_0 = 0, so h_1 = tanh(p_1)
+        torch.mul(projected.transpose(0, 1), 2.0, out=states)  # 2 p_t
+        states[1:] -= 2.0 * w_hh.sum(dim=1)  # the "- 1" of h_{t-1} = 2 s_{t-1} - 1
+        w_hh_t4 = 4.0 * w_hh.t()  # [hidden, hidden]
+        states[0].sigmoid_()  # h_0 = 0, so 2 a_1 = 2 p_1
         for t in range(1, seq_len):
-            torch.addmm(steps[t], states[t - 1], w_hh_t, out=states[t]).tanh_()
+            states[t].addmm_(states[t - 1], w_hh_t4).sigmoid_()
+        states.mul_(2.0).sub_(1.0)  # h_t = tanh(a_t)
         ctx.save_for_backward(states, w_hh)
         return states.transpose(0, 1)  # [batch, seq_len, hidden]
 
