@@ -501,6 +501,19 @@ base, bi_best, dense = imdb_runs["RNN"], imdb_runs[best_bi], imdb_runs[dense_nam
 rows = {k: imdb_runs[k].row() for k in activity2}
 sweep = ", ".join(f"E = {imdb_runs[k].settings['model']['embedding_dim']}: {pct(rows[k]['test_accuracy'])}" for k in bi_names)
 
+sweep_acc = [rows[k]["test_accuracy"] for k in bi_names]  # en orden creciente de E
+best_sweep = bi_names[int(np.argmax(sweep_acc))]
+if max(sweep_acc) - min(sweep_acc) < 0.01:
+    sweep_comment = ("la exactitud casi no cambia con $E$: la información útil de cada palabra cabe "
+                     "en pocas dimensiones.")
+elif all(a <= b for a, b in zip(sweep_acc, sweep_acc[1:])):
+    sweep_comment = ("aquí la exactitud crece con $E$: las dimensiones menores, proyecciones PCA de los "
+                     "vectores Word2Vec de 100, pierden parte de la información de cada palabra.")
+else:
+    sweep_comment = (f"la exactitud no crece de forma monótona con $E$: la mejor en prueba es {best_sweep}, "
+                     f"{signed_points(max(sweep_acc) - min(sweep_acc))} sobre la peor; con los mismos datos, "
+                     "más dimensiones también son más parámetros que ajustar.")
+
 def epoch_reaching(run, fraction=0.98):
     target = fraction * run.row()["val_accuracy"]
     return next(r["epoch"] for r in run.history.epochs if r["val_accuracy"] >= target)
@@ -517,7 +530,7 @@ display(Markdown(f"""
   respecto del modelo base.
   {"La dirección hacia atrás termina su lectura en la primera palabra, así que el clasificador ya no depende sólo de lo que la RNN recuerde del final de la crítica." if rows[best_bi]["test_accuracy"] > rows["RNN"]["test_accuracy"] else "Leer también hacia atrás no compensa aquí: la dirección inversa termina en la primera palabra, que suele decir menos del veredicto que el final, y con *batches* de 64 y una época menos, cada modelo bidireccional recibe menos de la mitad de las actualizaciones del modelo base."}
   Embeddings más grandes agregan parámetros (la tabla crece linealmente con $E$);
-  {"la exactitud casi no cambia con $E$: la información útil de cada palabra cabe en pocas dimensiones." if max(rows[k]["test_accuracy"] for k in bi_names) - min(rows[k]["test_accuracy"] for k in bi_names) < 0.01 else "aquí la exactitud crece con $E$: las dimensiones menores, proyecciones PCA de los vectores Word2Vec de 100, pierden parte de la información de cada palabra." if rows[bi_names[-1]]["test_accuracy"] >= rows[bi_names[0]]["test_accuracy"] else "la exactitud no crece con $E$: más dimensiones son más parámetros que ajustar con los mismos datos."}
+  {sweep_comment}
 - **Capa densa de 100 unidades** antes de la salida (sobre {best_bi}):
   {pct(rows[dense.name]["test_accuracy"], 2)} ({signed_points(rows[dense.name]["test_accuracy"] - rows[best_bi]["test_accuracy"])}),
   con {num(rows[dense.name]["parameters"] - rows[best_bi]["parameters"])} parámetros más.
