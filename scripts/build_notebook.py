@@ -32,7 +32,7 @@ def code(text: str, *, tags: list[str] | None = None) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-md(r"""
+md(r'''
 # Tarea 2: Redes Neuronales Recurrentes (RNNs)
 
 Este notebook responde las ocho actividades de la tarea: **Parte 1** (actividades 1–3), clasificación
@@ -53,10 +53,9 @@ entrenamiento se guarda en `runs/` (pesos + configuración + historia), con una 
 configuración, los datos, la semilla y el código del modelo; una segunda ejecución los carga y
 redibuja las mismas tablas y figuras en pocos minutos (`RETRAIN = True` obliga a reentrenar).
 `SMOKE = True` usa subconjuntos pequeños y una época: sirve para comprobar que todo corre.
-""")
+''')
 
-code(
-    r"""
+code(r'''
 # Parámetros (papermill los puede sobrescribir: python3 run.py notebook --smoke)
 SMOKE = False          # True: subconjuntos pequeños y una época (prueba rápida de punta a punta)
 RETRAIN = False        # True: entrenar de nuevo aunque exista un entrenamiento guardado
@@ -64,11 +63,9 @@ DATA_DIR = None        # carpeta con aclImdb_v1.tar.gz y SCAN/; None: $RNNLIB_DA
 RUNS_DIR = "runs"      # dónde se guardan los entrenamientos (ignorado por git)
 RESULTS_PATH = "results.json"
 SEED = 0
-""",
-    tags=["parameters"],
-)
+''', tags=["parameters"])
 
-code(r"""
+code(r'''
 import json
 import platform
 import time
@@ -108,10 +105,10 @@ MACHINE = {
 }
 display(pd.DataFrame([MACHINE]).T.rename(columns={0: "entorno"}))
 print("modo:", "SMOKE (subconjuntos, 1 época)" if SMOKE else "completo", "| semilla:", SEED)
-""")
+''')
 
 # ============================================================================================
-md(r"""
+md(r'''
 # Parte 1 — RNNs para detección de sentimiento (IMDB)
 
 ## Datos: lectura, tokenización y vocabulario
@@ -126,9 +123,9 @@ ejecución lee el archivo y tokeniza.
 El tokenizador (`rnnlib.text.Tokenizer`) usa el `RegexpTokenizer` de nltk (no requiere descargar
 corpus): pasa a minúsculas, elimina las etiquetas `<br />`, conserva palabras con apóstrofo
 (`don't`, `isn't`: la negación importa para el sentimiento), números y los signos `!` y `?`.
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.data import load_imdb, tokenize_imdb
 from rnnlib.text import Tokenizer
 
@@ -155,9 +152,9 @@ sizes = pd.DataFrame({
 display(sizes)
 print(f"lectura + tokenización: {imdb_load_seconds:.1f} s")
 print("ejemplo:", imdb["train"][0]["tokens"][:25])
-""")
+''')
 
-md(r"""
+md(r'''
 **Largo de las críticas y truncamiento.** Las críticas tienen largos muy distintos (algunas
 superan los mil tokens). Para entrenar en *batches* se rellenan con `<pad>` (`pad_sequence`), y el
 estado final que lee el clasificador es siempre el del **último token real** de cada crítica, nunca
@@ -169,9 +166,9 @@ Además, los *batches* agrupan críticas de largo parecido (`rnnlib.batching.Buc
 que casi elimina el cómputo sobre relleno.
 Para acotar el costo, cada crítica se trunca a un largo máximo conservando su **final** (las críticas
 suelen cerrar con el veredicto; una RNN simple además recuerda mejor lo último que leyó).
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.sentiment import prepare_sentiment_data
 
 # Las RNN simples (actividad 2) leen los últimos 100 tokens: son 5 entrenamientos y cada token
@@ -194,9 +191,9 @@ ax.set_xlabel("tokens por crítica (entrenamiento; > 1500 acumulado en 1500)")
 ax.set_ylabel("número de críticas")
 ax.legend()
 plt.show()
-""")
+''')
 
-md(r"""
+md(r'''
 El vocabulario se construye **sólo con las críticas de entrenamiento** (sin la partición de
 validación, que se separa antes con semilla fija, ni el conjunto de prueba); las palabras que
 aparecen menos de `min_freq` veces —en gran parte errores ortográficos, nombres propios raros y
@@ -211,10 +208,10 @@ archivo en formato GloVe si se dispone de uno.
 positiva es `sigmoid(logit)` y la pérdida es `BCEWithLogitsLoss` (entropía cruzada binaria). El
 código de ejemplo del enunciado usa `CrossEntropyLoss` con una salida de dimensión 1 y espera que
 `model(...)` devuelva una tupla: son descuidos de la plantilla, que aquí no se siguen.
-""")
+''')
 
 
-code(r"""
+code(r'''
 from rnnlib.embeddings import embedding_matrix, reduce_dim
 from rnnlib.models.classifier import SentimentRNN, classifier_parameter_count
 from rnnlib.sentiment import cached_word2vec, run_experiment
@@ -240,9 +237,9 @@ print(f"Word2Vec {EMBEDDING_DIM}d: {info['found']:,} de {info['words']:,} palabr
 # Dimensiones menores: proyección PCA de los mismos vectores (un solo entrenamiento de Word2Vec)
 pretrained = {dim: w2v_weights if dim == EMBEDDING_DIM else reduce_dim(w2v_weights, dim)
               for dim in sorted(set(EMBEDDING_DIMS) | {EMBEDDING_DIM})}
-""")
+''')
 
-md(r"""
+md(r'''
 ## Actividad 1 — Modelo base y número de parámetros
 
 El modelo (`rnnlib.models.classifier.SentimentRNN`) generaliza la clase `RNN` del enunciado:
@@ -261,9 +258,9 @@ $$
 `rnnlib.models.classifier.classifier_parameter_count` implementa esta fórmula (también para modelos
 bidireccionales, con capa densa o con embeddings congelados) y un test la compara con
 `num_trainable_parameters` en todas las combinaciones.
-""")
+''')
 
-code(r"""
+code(r'''
 def parameter_rows(**config):
     formula = classifier_parameter_count(**config)
     model = SentimentRNN(**config)
@@ -279,9 +276,9 @@ display(pd.DataFrame({
                 "output": "H + 1 = 101"},
 }).rename(index={"embedding": "embedding", "recurrent": "RNN", "output": "lineal de salida"}))
 print(f"total por fórmula: {base_formula['total']:,} | num_trainable_parameters: {base_params:,}")
-""")
+''')
 
-code(r"""
+code(r'''
 from collections import Counter
 
 # ¿Depende del dataset? El vocabulario (V) sale de los datos de entrenamiento y del saneo.
@@ -297,9 +294,9 @@ for min_freq in (1, 2, 5, 10, 20, 50):
                        "% en el embedding": v * EMBEDDING_DIM / total})
 vocab_effect = pd.DataFrame(vocab_rows).set_index("min_freq")
 display(vocab_effect.style.format({"vocabulario V": "{:,}", "parámetros": "{:,}", "% en el embedding": "{:.1%}"}))
-""")
+''')
 
-code(r"""
+code(r'''
 # Alternativas para reducir parámetros sin tocar H = 100
 H = 100
 options = {
@@ -326,7 +323,7 @@ compare_h = pd.DataFrame({
 compare_h["diferencia"] = compare_h["H = 100"] - compare_h["H = 50"]
 display(compare_h.style.format("{:,}"))
 print(f"H = 50 medido con num_trainable_parameters: {h50_params:,}")
-""")
+''')
 
 code(r'''
 E, V = EMBEDDING_DIM, VOCAB_SIZE
@@ -365,7 +362,7 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r"""
+md(r'''
 ## Entrenamiento de los modelos de la parte 1
 
 Todos los modelos se entrenan con `rnnlib.sentiment.run_experiment` (que llama a `fit_classifier`):
@@ -400,7 +397,7 @@ la RNN bidireccional con capa densa, que usa la dimensión de embedding elegida 
 ellas y sigue por los entrenamientos más largos. Los resultados son los de entrenarlos uno tras
 otro (salvo redondeo; lo comprueba `tests/test_parallel.py`); los segundos por época de las
 tablas incluyen compartir la máquina con otro entrenamiento. En GPU se entrenan de a uno.
-""")
+''')
 
 code(r'''
 import os
@@ -463,15 +460,15 @@ print(f"{len(imdb_runs)} redes + bolsa de palabras en {part1_seconds:.0f} s "
       f"con Word2Vec ({w2v_seconds:.0f} s), la parte 1 entrena en {w2v_seconds + part1_seconds:.0f} s")
 ''')
 
-md(r"""
+md(r'''
 ## Actividad 2 — Entrenamiento, RNN bidireccional y capa densa
 
 El modelo base, las tres RNN bidireccionales (la capa de salida lee el estado final de ambas
 direcciones, $2H \to 1$) con embeddings de dimensión 25, 50 y 100, y la mejor de ellas según
 validación con una capa densa de 100 unidades (ReLU) antes de la salida, todos entrenados arriba.
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.plots import plot_learning_curves, plot_step_losses
 
 def runs_table(names):
@@ -494,7 +491,7 @@ plt.show()
 plot_step_losses({k: imdb_runs[k].history for k in activity2}, smooth=50, xlabel="paso de optimización",
                  ylabel="pérdida (media móvil de 50 pasos)")
 plt.show()
-""")
+''')
 
 code(r'''
 base, bi_best, dense = imdb_runs["RNN"], imdb_runs[best_bi], imdb_runs[dense_name]
@@ -545,7 +542,7 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r"""
+md(r'''
 ## Actividad 3 — LSTM y GRU frente a la RNN
 
 Mismo embedding (Word2Vec, `E = 100`), mismo estado ($H = 100$, una capa, unidireccional), mismo
@@ -556,9 +553,9 @@ Las celdas con compuertas leen los últimos 200 tokens de cada crítica (la RNN 
 no suelen dar, agregamos un modelo de **bolsa de palabras** (regresión logística sobre unigramas y
 bigramas, `rnnlib.baseline.imdb_bow_baseline`), que ignora el orden y se entrena en segundos.
 Todos se entrenaron arriba, junto con los de la actividad 2.
-""")
+''')
 
-code(r"""
+code(r'''
 activity3 = ["RNN", "LSTM", "GRU"]
 table3 = runs_table(activity3)
 table3.loc["bolsa de palabras (referencia)", ["parámetros", "exactitud prueba"]] = [bow["parameters"], bow["test_accuracy"]]
@@ -567,9 +564,9 @@ display(table3.style.format({"parámetros": "{:,.0f}", "exactitud val.": "{:.4f}
 plot_learning_curves({k: imdb_runs[k].history for k in activity3}, IMDB_PANELS, xlabel="época",
                      ncols=4, title="RNN vs LSTM vs GRU (IMDB)")
 plt.show()
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.analysis import input_gradient_profile
 from rnnlib.batching import collate_labelled
 
@@ -587,7 +584,7 @@ ax.set_title(f"¿Hasta dónde llega el gradiente? ({len(full)} críticas de prue
 ax.grid(alpha=0.3, which="both")
 ax.legend()
 plt.show()
-""")
+''')
 
 code(r'''
 r = {k: imdb_runs[k].row() for k in activity3}
@@ -627,12 +624,12 @@ display(Markdown(f"""
 ''')
 
 # ============================================================================================
-md(r"""
+md(r'''
 # Parte 2 — Modelos de secuencia a secuencia (SCAN)
-""")
+''')
 
 
-md(r"""
+md(r'''
 SCAN (Lake y Baroni, 2018) contiene comandos en un lenguaje simple (`jump left`,
 `walk twice after run opposite right`) y su traducción a acciones atómicas (`I_TURN_LEFT I_JUMP`).
 Usamos la partición *simple* (`simple_split`): entrenamiento y prueba son una división aleatoria
@@ -655,9 +652,9 @@ predicción) y entropía cruzada que ignora el relleno (`ignore_index=<pad>`). L
 siempre decodificación voraz libre (*greedy*): el modelo nunca ve los tokens correctos. La métrica
 principal es la **exactitud de secuencia** (*exact match*: toda la secuencia de salida, hasta e
 incluyendo `<eos>`, debe ser correcta); la exactitud por token es secundaria.
-""")
+''')
 
-code(r"""
+code(r'''
 import inspect
 from IPython.display import Code
 
@@ -683,9 +680,9 @@ print("palabras de comando:", source_words)
 print("acciones:", target_words)
 print("vocabulario de origen (con especiales):", scan.src_vocab.itos)
 print("vocabulario de destino (con especiales):", scan.tgt_vocab.itos)
-""")
+''')
 
-code(r"""
+code(r'''
 # Configuración de los dos modelos (rnnlib.translation.RECOMMENDED): misma arquitectura salvo la
 # atención; el modelo con atención converge antes y se entrena menos épocas.
 from rnnlib.translation import RECOMMENDED
@@ -696,9 +693,9 @@ BASIC_FIT = {**RECOMMENDED["basic"]["fit"], **({"epochs": 1} if SMOKE else {})}
 ATTENTION_FIT = {**RECOMMENDED["attention"]["fit"], **({"epochs": 1} if SMOKE else {})}
 display(pd.DataFrame({"básico": {**RECOMMENDED["basic"]["model"], **BASIC_FIT},
                       "con atención": {**RECOMMENDED["attention"]["model"], **ATTENTION_FIT}}))
-""")
+''')
 
-md(r"""
+md(r'''
 ## Actividad 4 — Modelo Seq2Seq básico
 
 El decodificador de la plantilla, con los `TODO` completados: `W_vocab` es una capa lineal de
@@ -710,17 +707,17 @@ de la plantilla: el tamaño del *batch* sale del tensor de entrada (un `BATCH_SI
 con el último *batch*, más chico), `start_idx` es un *buffer* que se mueve con el módulo, y la
 decodificación se detiene cuando todas las secuencias emitieron `<eos>`. El bucle de decodificación
 es común a ambos decodificadores (`_GreedyDecoder.forward`); cada uno define su paso (`step`).
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.models import seq2seq as seq2seq_module
 
 display(Code(inspect.getsource(Encoder), language="python"))
 display(Code(inspect.getsource(seq2seq_module._GreedyDecoder), language="python"))
 display(Code(inspect.getsource(DecoderModule), language="python"))
-""")
+''')
 
-code(r"""
+code(r'''
 def parameter_breakdown(config):
     model = build_seq2seq(config)
     formula = seq2seq_parameter_count(config)
@@ -738,7 +735,7 @@ vocab_table = pd.DataFrame({
                    "destino (acciones)": ", ".join(scan.tgt_vocab.specials)},
 })
 display(vocab_table)
-""")
+''')
 
 code(r'''
 E, H = basic_config["embedding_dim"], basic_config["hidden_size"]
@@ -758,21 +755,21 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r"""
+md(r'''
 ## Actividad 5 — Entrenamiento del modelo básico
 
 `rnnlib.translation.run_seq2seq` entrena con `fit_seq2seq` (Adam, recorte de gradiente, *batches*
 agrupados por largo) y, al final de cada época, evalúa con decodificación libre la exactitud en un
 subconjunto fijo de entrenamiento, en validación y en prueba (la curva de prueba sólo se grafica; el
 *checkpoint* se elige por validación y se recarga antes de reportar).
-""")
+''')
 
-code(r"""
+code(r'''
 basic_run = run_seq2seq("Seq2Seq básico", basic_config, scan, **BASIC_FIT, seed=SEED,
                         device=DEVICE, store=STORE, retrain=RETRAIN)
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.plots import plot_learning_curves
 
 SCAN_PANELS = [
@@ -798,7 +795,7 @@ def by_length(correct):
     return frame.groupby("largo de la salida", observed=False)["correcta"].agg(["size", "mean"])
 basic_correct = exact_match_per_example(basic_run.model, scan.test, device=DEVICE)
 display(by_length(basic_correct).rename(columns={"size": "pares de prueba", "mean": "exact match"}))
-""")
+''')
 
 
 code(r'''
@@ -834,7 +831,7 @@ match** y {pct(basic_run.test["token_accuracy"], 2)} de exactitud por token (pé
 """))
 ''')
 
-md(r"""
+md(r'''
 ## Actividad 6 — Seq2Seq con atención
 
 `AttentionModule` implementa la atención de producto punto escalado del enunciado: la *query* es
@@ -848,15 +845,15 @@ El decodificador con atención sigue la plantilla: `P_t = W_vocab([h_t; O_t])`, 
 entrada de la `LSTMCell` en el paso `t` es `[emb(y_{t-1}); O_{t-1}]` (con `O_0 = 0`). `forward`
 devuelve los pesos de atención de cada paso (`[batch, pasos, src_len]`), que se usan en la
 actividad 8.
-""")
+''')
 
-code(r"""
+code(r'''
 display(Code(inspect.getsource(AttentionModule), language="python"))
 display(Code(inspect.getsource(AttentionDecoderModule), language="python"))
 attention_table, attention_formula, attention_params = parameter_breakdown(attention_config)
 display(pd.concat({"básico": basic_table, "con atención": attention_table}, axis=1).fillna(0).astype(int))
 display(vocab_table)
-""")
+''')
 
 code(r'''
 extra = attention_params - basic_params
@@ -876,19 +873,19 @@ display(Markdown(f"""
 """))
 ''')
 
-md(r"""
+md(r'''
 ## Actividad 7 — Entrenamiento con atención y comparación
 
 Mismos datos, misma semilla y la misma configuración que el modelo básico (embeddings, tamaño
 de estado, *teacher forcing*, tasa de aprendizaje), salvo el número de épocas.
-""")
+''')
 
-code(r"""
+code(r'''
 attention_run = run_seq2seq("Seq2Seq con atención", attention_config, scan, **ATTENTION_FIT,
                             seed=SEED, device=DEVICE, store=STORE, retrain=RETRAIN)
-""")
+''')
 
-code(r"""
+code(r'''
 scan_histories = {"Seq2Seq básico": basic_run.history, "Seq2Seq con atención": attention_run.history}
 fig = plot_learning_curves(scan_histories, SCAN_PANELS, xlabel="época", ncols=3,
                            title="Seq2Seq en SCAN: básico vs con atención")
@@ -916,7 +913,7 @@ scan_table = pd.DataFrame([{
     "s por época": run.train_seconds / len(run.history.epochs),
 } for run in scan_runs]).set_index("modelo")
 display(scan_table)
-""")
+''')
 
 code(r'''
 b, a = basic_run, attention_run
@@ -950,7 +947,7 @@ prueba ({errors_a} secuencias con algún error de {num(len(scan.test))}), frente
 """))
 ''')
 
-md(r"""
+md(r'''
 ## Actividad 8 — Coeficientes de atención
 
 Elegimos dos instancias del conjunto de prueba: una corta y una larga con conjunción (`and` o
@@ -958,9 +955,9 @@ Elegimos dos instancias del conjunto de prueba: una corta y una larga con conjun
 predichas y la matriz de atención `[paso de salida, palabra de entrada]`. Para comentar los mapas
 usamos la semántica de SCAN (`rnnlib.data.scan.clause_spans`): en `x and y` se ejecuta primero `x`,
 en `x after y` primero `y`; así sabemos qué cláusula produce cada paso de salida.
-""")
+''')
 
-code(r"""
+code(r'''
 from rnnlib.data.scan import clause_spans
 from rnnlib.plots import plot_attention
 from rnnlib.translation import translate
@@ -984,9 +981,9 @@ for ax, (label, (command, actions, weights, gold)) in zip(axes, examples.items()
                    xlabel="palabra del comando", ylabel="paso de salida: acción predicha")
 fig.tight_layout()
 plt.show()
-""")
+''')
 
-code(r"""
+code(r'''
 def attention_report(command, actions, weights):
     words = command.split()
     outputs = (actions + ["<eos>"])[: len(weights)]
@@ -1003,7 +1000,7 @@ for label, (command, actions, weights, gold) in examples.items():
     table, reports[label] = attention_report(command, actions, weights)
     print(f"instancia {label}: {command!r}\n  predicción correcta: {actions == gold} ({len(actions)} acciones)")
     display(table.style.format("{:.2f}").background_gradient(cmap="viridis", axis=None))
-""")
+''')
 
 code(r'''
 short, long_ = reports["corta"], reports["larga"]
@@ -1034,15 +1031,15 @@ entre las palabras del comando (columnas; cada fila suma 1).
 ''')
 
 
-md(r"""
+md(r'''
 ## Resumen de resultados y conclusiones
 
 Tabla con todos los entrenamientos del notebook. `results.json` (en la raíz del repositorio) guarda
 los mismos números en formato legible por máquina, junto con el tiempo total de ejecución y una
 descripción de la máquina.
-""")
+''')
 
-code(r"""
+code(r'''
 summary = pd.DataFrame(
     [{"parte": "IMDB", "modelo": k, "parámetros": v.parameters,
       "métrica": "exactitud", "prueba": v.test["accuracy"], "épocas": len(v.history.epochs),
@@ -1080,7 +1077,7 @@ results = {
         "runs": [run.result() for run in scan_runs],
     },
 }
-""")
+''')
 
 code(r'''
 best_imdb = max(imdb_runs.values(), key=lambda v: v.test["accuracy"])
@@ -1103,7 +1100,7 @@ display(Markdown(f"""
 """))
 ''')
 
-code(r"""
+code(r'''
 all_runs = list(imdb_runs.values()) + scan_runs
 results["notebook_seconds"] = round(time.perf_counter() - NOTEBOOK_START, 1)
 results["training_seconds"] = round(sum(run.train_seconds for run in all_runs) + bow["seconds"], 1)
@@ -1112,7 +1109,7 @@ Path(RESULTS_PATH).write_text(json.dumps(results, indent=2, ensure_ascii=False) 
 print(f"{RESULTS_PATH} escrito; ejecución del notebook: {results['notebook_seconds']:.0f} s; "
       f"entrenamientos: {results['training_seconds']:.0f} s "
       f"({len(results['runs_loaded_from_disk'])} de {len(all_runs)} cargados de {RUNS_DIR}/)")
-""")
+''')
 
 
 def main() -> None:
