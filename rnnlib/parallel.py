@@ -107,18 +107,18 @@ def run_experiments(
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    pending: list[Job] = []
+    pending: list[tuple[int, Job]] = []  # (position in the jobs' order, job)
     known: list[str] = []
-    for job in jobs:
+    for position, job in enumerate(jobs):
         if isinstance(job, Call):
             known.append(job.name)
         elif not isinstance(job, Deferred):
             job = _check_run_job(job)
             known.append(job.get("name"))
-        pending.append(job)
+        pending.append((position, job))
     if len(set(known)) != len(known):
         raise ValueError(f"job names must be distinct, got {known}")
-    for job in pending:
+    for _, job in pending:
         if isinstance(job, Deferred) and not set(job.after) <= set(known):
             raise ValueError(
                 f"a Deferred job waits for {sorted(set(job.after) - set(known))}, which are "
@@ -126,20 +126,19 @@ def run_experiments(
             )
     on_cuda = any(
         isinstance(job, dict) and torch.device(job.get("device", "cpu")).type == "cuda"
-        for job in pending
+        for _, job in pending
     )
     in_process = workers == 1 or len(pending) == 1 or on_cuda
-    order = {id(job): i for i, job in enumerate(pending)}
     taken = set(known)  # names in use, including those of the Deferred runs built so far
     results: dict[str, Any] = {}
     slots: dict[str, int] = {}  # name -> position in the jobs' order
 
     def next_ready() -> tuple[int, dict[str, Any] | Call] | None:
-        for job in pending:
+        for entry in pending:
+            position, job = entry
             if isinstance(job, Deferred) and not set(job.after) <= results.keys():
                 continue
-            pending.remove(job)
-            position = order[id(job)]
+            pending.remove(entry)
             if isinstance(job, Deferred):
                 job = _check_run_job(job.build(dict(results)))
                 if job.get("name") in taken:
@@ -151,9 +150,13 @@ def run_experiments(
             return position, job
         return None
 
+    def keep(name: str, result: Any, position: int) -> None:
+        results[name], slots[name] = result, position
+
     def finish(job: dict[str, Any] | Call, outcome: Any, position: int) -> None:
+        """Store what a worker returned (a ``Call``'s value, or a run's log lines and flag)."""
         if isinstance(job, Call):
-            results[job.name], slots[job.name] = outcome, position
+            keep(job.name, outcome, position)
             return
         lines, loaded = outcome
         if log is not None:
@@ -167,7 +170,7 @@ def run_experiments(
                 stacklevel=3,
             )
         run.loaded = loaded
-        results[job["name"]], slots[job["name"]] = run, position
+        keep(job["name"], run, position)
 
     if in_process:
         while pending:
@@ -176,10 +179,9 @@ def run_experiments(
                 raise RuntimeError("no job is ready to run")
             position, job = ready
             if isinstance(job, Call):
-                finish(job, _call(job.fn, job.kwargs), position)
+                keep(job.name, _call(job.fn, job.kwargs), position)
             else:
-                run = run_experiment(**job, log=log)
-                results[job["name"]], slots[job["name"]] = run, position
+                keep(job["name"], run_experiment(**job, log=log), position)
         return {name: results[name] for name in sorted(results, key=slots.__getitem__)}
 
     context = multiprocessing.get_context("spawn")
