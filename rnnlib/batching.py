@@ -14,7 +14,7 @@ import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_sequence
 from torch.utils.data import Dataset, Sampler
 
-PAD_ID = 0  # rnnlib.text.Vocab always puts <pad> at id 0
+PAD_IDX = 0  # rnnlib.text.Vocab always puts <pad> at id 0
 
 
 class BucketBatchSampler(Sampler[list[int]]):
@@ -138,10 +138,10 @@ class SequenceDataset(Dataset):
         return [len(s) for s in self.sequences]
 
 
-def pad_batch(sequences: Sequence[torch.Tensor], pad_id: int = PAD_ID):
+def pad_batch(sequences: Sequence[torch.Tensor], pad_idx: int = PAD_IDX):
     """``[batch, max_len]`` padded ids and ``[batch]`` lengths."""
     lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
-    padded = pad_sequence(list(sequences), batch_first=True, padding_value=pad_id)
+    padded = pad_sequence(list(sequences), batch_first=True, padding_value=pad_idx)
     return padded, lengths
 
 

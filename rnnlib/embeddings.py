@@ -118,12 +118,12 @@ def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Ten
     return _lookup_matrix(vocab, vectors, int(dim), seed)
 
 
-def reduce_dim(weights: torch.Tensor, dim: int, *, pad_id: int | None = 0) -> torch.Tensor:
+def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int | None = 0) -> torch.Tensor:
     """Project a ``[vocab, d]`` embedding table onto its top ``dim`` principal components.
 
     One Word2Vec run at the largest dimension then serves every smaller dimension of an
     embedding-size comparison (PCA keeps the directions of largest variance), instead of one
-    Word2Vec run per size. The ``pad_id`` row stays zero.
+    Word2Vec run per size. The ``pad_idx`` row stays zero.
     """
     if weights.dim() != 2:
         raise ValueError(f"weights must be [vocab, dim], got shape {tuple(weights.shape)}")
@@ -131,13 +131,13 @@ def reduce_dim(weights: torch.Tensor, dim: int, *, pad_id: int | None = 0) -> to
         raise ValueError(f"dim must be in [1, {weights.shape[1]}], got {dim}")
     w = weights.detach().to(torch.float64)
     rows = torch.ones(w.shape[0], dtype=torch.bool)
-    if pad_id is not None:
-        rows[pad_id] = False
+    if pad_idx is not None:
+        rows[pad_idx] = False
     mean = w[rows].mean(dim=0, keepdim=True)  # [1, d]
     _, _, v_t = torch.linalg.svd(w[rows] - mean, full_matrices=False)  # v_t: [d, d]
     reduced = (w - mean) @ v_t[:dim].T  # [vocab, dim]
-    if pad_id is not None:
-        reduced[pad_id] = 0.0
+    if pad_idx is not None:
+        reduced[pad_idx] = 0.0
     return reduced.to(weights.dtype)
 
 

@@ -121,9 +121,9 @@ def _encode(token_lists, vocab: Vocab, max_len, side, head_fraction):
     return sequences
 
 
-def _unk_rate(sequences, unk_id: int) -> float:
+def _unk_rate(sequences, unk_idx: int) -> float:
     total = sum(len(s) for s in sequences)
-    unk = sum(sum(1 for i in s if i == unk_id) for s in sequences)
+    unk = sum(sum(1 for i in s if i == unk_idx) for s in sequences)
     return unk / total if total else 0.0
 
 
@@ -193,8 +193,8 @@ def prepare_sentiment_data(
         "vocab_size": len(vocab),
         "train_truncated": float(np.mean(lengths > max_len)) if max_len else 0.0,
         "train_mean_length": float(np.mean([len(s) for s in encoded["train"]])),
-        "train_unk_rate": _unk_rate(encoded["train"], vocab.unk_id),
-        "test_unk_rate": _unk_rate(encoded["test"], vocab.unk_id),
+        "train_unk_rate": _unk_rate(encoded["train"], vocab.unk_idx),
+        "test_unk_rate": _unk_rate(encoded["test"], vocab.unk_idx),
     }
     settings = {
         "max_len": max_len,
@@ -564,13 +564,13 @@ def run_experiment(
     """Seed, build ``SentimentRNN(**model_config)``, train on ``data.train`` (selecting on
     ``data.val``) and evaluate the restored best model on ``data.test``.
 
-    ``model_config`` omits ``vocab_size`` and ``pad_id`` (taken from ``data.vocab``). With a
+    ``model_config`` omits ``vocab_size`` and ``pad_idx`` (taken from ``data.vocab``). With a
     ``rnnlib.runs.RunStore`` the run is saved and, next time, loaded instead of trained (unless
     ``retrain``); its key covers the model config, the training settings, the seed, the data
     (vocabulary and encoded splits), the pretrained initialisation (``pretrained_tag`` names
     it, e.g. ``"word2vec-100"``) and the source code of the model and of this module.
     """
-    config = {"vocab_size": len(data.vocab), "pad_id": data.vocab.pad_id, **model_config}
+    config = {"vocab_size": len(data.vocab), "pad_idx": data.vocab.pad_idx, **model_config}
     formula_keys = (
         "vocab_size",
         "embedding_dim",

@@ -126,19 +126,19 @@ class Vocab:
         return self.stoi[token]
 
     @property
-    def pad_id(self) -> int:
+    def pad_idx(self) -> int:
         return self.special_id(PAD)
 
     @property
-    def unk_id(self) -> int:
+    def unk_idx(self) -> int:
         return self.special_id(UNK)
 
     @property
-    def sos_id(self) -> int:
+    def sos_idx(self) -> int:
         return self.special_id(SOS)
 
     @property
-    def eos_id(self) -> int:
+    def eos_idx(self) -> int:
         return self.special_id(EOS)
 
     @property
@@ -161,9 +161,9 @@ class Vocab:
                 )
             ids = [self.stoi[t] for t in tokens]
         if add_sos:
-            ids.insert(0, self.sos_id)
+            ids.insert(0, self.sos_idx)
         if add_eos:
-            ids.append(self.eos_id)
+            ids.append(self.eos_idx)
         return ids
 
     def decode(self, ids: Iterable[int], *, strip_specials: bool = False) -> list[str]:

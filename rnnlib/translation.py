@@ -91,9 +91,9 @@ class ScanData:
         return {
             "src_vocab_size": len(self.src_vocab),
             "tgt_vocab_size": len(self.tgt_vocab),
-            "pad_idx": self.tgt_vocab.pad_id,
-            "sos_idx": self.tgt_vocab.sos_id,
-            "eos_idx": self.tgt_vocab.eos_id,
+            "pad_idx": self.tgt_vocab.pad_idx,
+            "sos_idx": self.tgt_vocab.sos_idx,
+            "eos_idx": self.tgt_vocab.eos_idx,
             **overrides,
         }
 
@@ -166,12 +166,12 @@ def _lengths(dataset) -> list[int]:
     return [len(t) for t in dataset.targets]
 
 
-def _trim_at_eos(ids: Sequence[int], eos_id: int) -> list[int]:
+def _trim_at_eos(ids: Sequence[int], eos_idx: int) -> list[int]:
     """Ids up to and including the first ``<eos>`` (all of them when there is none)."""
     out = []
     for i in ids:
         out.append(int(i))
-        if i == eos_id:
+        if i == eos_idx:
             break
     return out
 
@@ -187,9 +187,9 @@ def evaluate_seq2seq(
     """Free-running greedy evaluation: ``{"loss", "exact_match", "token_accuracy"}``."""
     model.eval()
     device = torch.device(device)
-    eos_id = model.decoder.eos_idx
-    pad_id = model.config["pad_idx"] if model.config else 0
-    loss_fn = nn.CrossEntropyLoss(ignore_index=pad_id, reduction="sum")
+    eos_idx = model.decoder.eos_idx
+    pad_idx = model.config["pad_idx"] if model.config else 0
+    loss_fn = nn.CrossEntropyLoss(ignore_index=pad_idx, reduction="sum")
     sampler = BucketBatchSampler(_lengths(dataset), batch_size, shuffle=False)
     total_loss, exact, n_seq, correct_tokens, n_tokens = 0.0, 0, 0, 0, 0
     for src, src_lengths, tgt, _ in _batches(dataset, sampler):
@@ -199,8 +199,8 @@ def evaluate_seq2seq(
         # logits: [B, T, V]
         total_loss += loss_fn(logits.reshape(-1, logits.size(-1)), tgt.reshape(-1)).item()
         pred = logits.argmax(dim=-1)  # [B, T]
-        real = tgt != pad_id  # [B, T]
-        is_eos = pred == eos_id  # [B, T]
+        real = tgt != pad_idx  # [B, T]
+        is_eos = pred == eos_idx  # [B, T]
         after_eos = (is_eos.cumsum(dim=1) - is_eos.long()) > 0  # [B, T] the output has ended
         hits = (pred == tgt) & real & ~after_eos  # [B, T]
         correct_tokens += int(hits.sum())
@@ -209,7 +209,7 @@ def evaluate_seq2seq(
         # position means the prediction is the target up to and including its first <eos>
         exact += int((hits | ~real).all(dim=1).sum())
         n_seq += tgt.size(0)
-        if eos_id is not None and not bool(((tgt == eos_id).sum(dim=1) == 1).all()):
+        if eos_idx is not None and not bool(((tgt == eos_idx).sum(dim=1) == 1).all()):
             raise ValueError("every target must hold exactly one <eos>, at its end")
     if n_seq == 0:
         raise ValueError("cannot evaluate on an empty dataset")
@@ -238,8 +238,8 @@ def greedy_decode(
     device = next(model.parameters()).device
     logits, attention = model(src.to(device), src_lengths, max_length=max_length)
     pred = logits.argmax(dim=-1).cpu()  # [B, T]
-    eos_id = model.decoder.eos_idx
-    predictions = [_trim_at_eos(row.tolist(), eos_id) for row in pred]
+    eos_idx = model.decoder.eos_idx
+    predictions = [_trim_at_eos(row.tolist(), eos_idx) for row in pred]
     if attention is None:
         return predictions, None
     attention = attention.cpu()  # [B, T, S]
@@ -314,8 +314,8 @@ def fit_seq2seq(
     device = torch.device(device)
     set_seed(seed)
     model.to(device)
-    pad_id = model.config["pad_idx"] if model.config else 0
-    loss_fn = nn.CrossEntropyLoss(ignore_index=pad_id)
+    pad_idx = model.config["pad_idx"] if model.config else 0
+    loss_fn = nn.CrossEntropyLoss(ignore_index=pad_idx)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     sampler = BucketBatchSampler(_lengths(train_data), batch_size, shuffle=True, seed=seed)
     total_steps = epochs * len(sampler)
@@ -387,14 +387,14 @@ def exact_match_per_example(
 ) -> np.ndarray:
     """``[len(dataset)]`` booleans: is the free-running greedy output of each pair exact?"""
     model.eval()
-    eos_id = model.decoder.eos_idx
+    eos_idx = model.decoder.eos_idx
     sampler = BucketBatchSampler(_lengths(dataset), batch_size, shuffle=False)
     correct = np.zeros(len(dataset), dtype=bool)
     for indices in sampler:
         src, src_lengths, tgt, tgt_lengths = collate_pairs([dataset[i] for i in indices])
         predictions, _ = greedy_decode(model, src, src_lengths, max_length=tgt.size(1))
         for i, pred, target, n in zip(indices, predictions, tgt, tgt_lengths, strict=True):
-            correct[i] = pred == target[:n].tolist() and (not pred or pred[-1] == eos_id)
+            correct[i] = pred == target[:n].tolist() and (not pred or pred[-1] == eos_idx)
     return correct
 
 

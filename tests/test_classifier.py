@@ -205,7 +205,7 @@ def test_overfits_tiny_batch(cell):
 
 def test_pad_row_is_zero_and_pretrained_is_used():
     pretrained = torch.randn(12, 5)
-    model = SentimentRNN(12, 5, 4, pretrained=pretrained, pad_id=0, freeze_embeddings=True)
+    model = SentimentRNN(12, 5, 4, pretrained=pretrained, pad_idx=0, freeze_embeddings=True)
     assert torch.equal(model.embedding.weight[0], torch.zeros(5))
     torch.testing.assert_close(model.embedding.weight[1:], pretrained[1:])
     assert not model.embedding.weight.requires_grad
@@ -255,7 +255,7 @@ def test_config_round_trip():
         ({"dense_size": -3}, "dense_size must be a positive integer or None"),
         ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
         ({"bidirectional": "yes"}, "unknown bidirectional 'yes'"),
-        ({"pad_id": 99}, r"pad_id must be an integer in \[0, 10\)"),
+        ({"pad_idx": 99}, r"pad_idx must be an integer in \[0, 10\)"),
     ],
 )
 def test_bad_options_raise(kwargs, message):

@@ -63,13 +63,13 @@ def test_embedding_matrix_rows_and_coverage():
     vocab = Vocab(["cat", "apple", "unseenword"])
     weights, info = embedding_matrix(vocab, kv, seed=0)
     assert weights.shape == (5, 6) and weights.dtype == torch.float32
-    assert torch.equal(weights[vocab.pad_id], torch.zeros(6))
+    assert torch.equal(weights[vocab.pad_idx], torch.zeros(6))
     torch.testing.assert_close(weights[vocab.stoi["cat"]], torch.tensor(kv["cat"]))
     torch.testing.assert_close(weights[vocab.stoi["apple"]], torch.tensor(kv["apple"]))
     unknown = weights[vocab.stoi["unseenword"]]
     assert unknown.abs().sum() > 0  # random, not zero
     assert unknown.std() < 5 * float(np.std(kv.vectors))  # small: scaled like known vectors
-    assert weights[vocab.unk_id].abs().sum() > 0
+    assert weights[vocab.unk_idx].abs().sum() > 0
     assert info["found"] == 2 and info["words"] == 3
     assert info["coverage"] == pytest.approx(2 / 3)
     assert info["missing_examples"] == ["unseenword"]
@@ -139,7 +139,7 @@ def test_reduce_dim_keeps_main_directions():
     basis = torch.randn(2, 6, generator=gen)  # data lies (almost) in a 2-d subspace
     weights = torch.randn(50, 2, generator=gen) @ basis + 0.01 * torch.randn(50, 6, generator=gen)
     weights[0] = 0.0
-    reduced = reduce_dim(weights, 2, pad_id=0)
+    reduced = reduce_dim(weights, 2, pad_idx=0)
     assert reduced.shape == (50, 2)
     assert torch.equal(reduced[0], torch.zeros(2))
     # Distances between rows are (almost) preserved by the 2-d projection.

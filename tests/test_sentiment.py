@@ -83,7 +83,7 @@ def test_vocab_is_built_from_training_split_only():
     dd = _dataset_dict(extra_test_word="zyzzyva")
     data = prepare_sentiment_data(dd, max_len=None, min_freq=1, val_size=10, seed=0)
     assert "zyzzyva" not in data.vocab
-    unk = data.vocab.unk_id
+    unk = data.vocab.unk_idx
     first_test = data.test.sequences[0].tolist()
     assert first_test[-1] == unk  # the test-only word was encoded as <unk>
     assert data.vocab.itos[:2] == ["<pad>", UNK]
@@ -105,7 +105,7 @@ def test_validation_words_do_not_leak_into_vocab():
     data = prepare_sentiment_data(dd, max_len=None, min_freq=1, val_size=10, seed=0)
     assert np.array_equal(data.val_indices, val_idx)
     assert "valonlyword" not in data.vocab
-    assert data.val.sequences[0].tolist()[-1] == data.vocab.unk_id
+    assert data.val.sequences[0].tolist()[-1] == data.vocab.unk_idx
 
 
 def test_prepare_truncates_min_freq_and_smoke_subset():

@@ -30,7 +30,7 @@ def test_vocab_build_orders_by_frequency_and_applies_min_freq():
     data = [["b", "a", "b"], ["c", "b", "a"], ["d"]]
     vocab = Vocab.build(data, min_freq=2)
     assert vocab.itos == [PAD, UNK, "b", "a"]
-    assert vocab.pad_id == 0 and vocab.unk_id == 1
+    assert vocab.pad_idx == 0 and vocab.unk_idx == 1
     assert "d" not in vocab
     assert vocab.encode(["a", "d", "b"]) == [3, 1, 2]
 
@@ -44,7 +44,7 @@ def test_vocab_ties_are_alphabetical_and_max_size_caps_words():
 def test_vocab_sequence_specials_and_decode():
     vocab = Vocab.build([["I_WALK", "I_JUMP"]], specials=[PAD, UNK, SOS, EOS])
     ids = vocab.encode(["I_WALK", "I_JUMP"], add_sos=True, add_eos=True)
-    assert ids[0] == vocab.sos_id and ids[-1] == vocab.eos_id
+    assert ids[0] == vocab.sos_idx and ids[-1] == vocab.eos_idx
     assert vocab.decode(ids) == [SOS, "I_WALK", "I_JUMP", EOS]
     assert vocab.decode(ids + [vocab.stoi["I_WALK"]], strip_specials=True) == ["I_WALK", "I_JUMP"]
 
@@ -62,7 +62,7 @@ def test_unknown_special_token_is_a_clear_error():
         Vocab(["a"], specials=[UNK, PAD])
     vocab = Vocab(["a"])
     with pytest.raises(ValueError, match="<sos>"):
-        _ = vocab.sos_id
+        _ = vocab.sos_idx
 
 
 def test_decode_rejects_ids_outside_the_vocabulary():

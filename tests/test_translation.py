@@ -50,7 +50,7 @@ def test_prepare_scan_vocabularies_and_splits(mini):
     train_src = {tuple(s) for s, _ in data.train_pairs}
     assert train_src.isdisjoint(tuple(s) for s, _ in data.val_pairs)
     assert sorted(data.train_pairs + data.val_pairs) == sorted(mini["train"])
-    eos = data.tgt_vocab.eos_id
+    eos = data.tgt_vocab.eos_idx
     for (_, tgt_tokens), (_, tgt_ids) in zip(data.train_pairs, data.train, strict=True):
         assert tgt_ids.tolist() == data.tgt_vocab.encode(tgt_tokens) + [eos]
     # the split is fixed by the seed
@@ -63,7 +63,7 @@ def test_vocabularies_come_from_training_pairs_only(mini):
     test = [(["walk", "sideways"], ["I_WALK"])]
     data = prepare_scan({"train": mini["train"], "test": test}, val_fraction=0.25, seed=0)
     assert "sideways" not in data.src_vocab
-    assert data.test[0][0].tolist()[1] == data.src_vocab.unk_id
+    assert data.test[0][0].tolist()[1] == data.src_vocab.unk_idx
     with pytest.raises(KeyError, match="not in the vocabulary"):
         prepare_scan({"train": mini["train"], "test": [(["fly"], ["I_FLY"])]}, seed=0)
 
@@ -81,11 +81,11 @@ def tiny_model(data, attention, seed=0):
     return build_seq2seq(data.model_config(attention=attention, embedding_dim=8, hidden_size=16))
 
 
-def reference_metrics(predictions, dataset, pad_id):
+def reference_metrics(predictions, dataset, pad_idx):
     """Exact match / token accuracy of free-running predictions, computed by hand."""
     exact = tokens = hits = 0
     for pred, (_, tgt) in zip(predictions, dataset, strict=True):
-        tgt = [t for t in tgt.tolist() if t != pad_id]
+        tgt = [t for t in tgt.tolist() if t != pad_idx]
         exact += pred == tgt
         tokens += len(tgt)
         hits += sum(p == t for p, t in zip(pred, tgt, strict=False))
@@ -111,20 +111,20 @@ def test_evaluation_is_free_running_and_matches_greedy_decoding(mini, attention)
     src, lengths = pad_batch([s for s, _ in dataset])
     predictions, _ = greedy_decode(model, src, lengths)  # no targets anywhere
     result = evaluate_seq2seq(model, dataset, batch_size=5)
-    em, acc = reference_metrics(predictions, dataset, data.tgt_vocab.pad_id)
+    em, acc = reference_metrics(predictions, dataset, data.tgt_vocab.pad_idx)
     assert result["exact_match"] == pytest.approx(em)
     assert result["token_accuracy"] == pytest.approx(acc)
     # some right and some wrong outputs (different lengths too), else the check says little
     assert 0 < result["exact_match"] < 1
     # corrupt the targets (same lengths): only the scores change, as the hand computation says
-    eos = data.tgt_vocab.eos_id
+    eos = data.tgt_vocab.eos_idx
     corrupted = encode_pairs(mini["train"], data.src_vocab, data.tgt_vocab)
     corrupted.targets = [
         torch.where(t == eos, t, torch.full_like(t, data.tgt_vocab.stoi["I_LOOK"]))
         for t in corrupted.targets
     ]
     result2 = evaluate_seq2seq(model, corrupted, batch_size=5)
-    em2, acc2 = reference_metrics(predictions, corrupted, data.tgt_vocab.pad_id)
+    em2, acc2 = reference_metrics(predictions, corrupted, data.tgt_vocab.pad_idx)
     assert result2["exact_match"] == pytest.approx(em2)
     assert result2["token_accuracy"] == pytest.approx(acc2)
     assert result2["token_accuracy"] < result["token_accuracy"]

@@ -76,7 +76,7 @@ class SentimentRNN(nn.Module):
         dropout: dropout on the embeddings, between stacked layers, and on the features fed
             to the dense/output layers (0 disables it). Along a sequence it is *locked*: one
             mask per sequence, the same at every time step (``LockedDropout``).
-        pad_id: id of ``<pad>``; its embedding row is zero and receives no gradient.
+        pad_idx: id of ``<pad>``; its embedding row is zero and receives no gradient.
         pretrained: optional ``[vocab_size, embedding_dim]`` initial embedding table.
         freeze_embeddings: do not train the embedding table (it then has no trainable
             parameters).
@@ -98,7 +98,7 @@ class SentimentRNN(nn.Module):
         bidirectional: bool = False,
         dense_size: int | None = None,
         dropout: float = 0.0,
-        pad_id: int = 0,
+        pad_idx: int = 0,
         pretrained: torch.Tensor | None = None,
         freeze_embeddings: bool = False,
         orthogonal_init: bool = False,
@@ -117,8 +117,12 @@ class SentimentRNN(nn.Module):
         _check_choice("orthogonal_init", orthogonal_init, {False, True})
         if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        if isinstance(pad_id, bool) or not isinstance(pad_id, int) or not 0 <= pad_id < vocab_size:
-            raise ValueError(f"pad_id must be an integer in [0, {vocab_size}), got {pad_id!r}")
+        if (
+            isinstance(pad_idx, bool)
+            or not isinstance(pad_idx, int)
+            or not 0 <= pad_idx < vocab_size
+        ):
+            raise ValueError(f"pad_idx must be an integer in [0, {vocab_size}), got {pad_idx!r}")
 
         self.config: dict[str, Any] = {
             "vocab_size": vocab_size,
@@ -129,7 +133,7 @@ class SentimentRNN(nn.Module):
             "bidirectional": bidirectional,
             "dense_size": dense_size,
             "dropout": float(dropout),
-            "pad_id": pad_id,
+            "pad_idx": pad_idx,
             "freeze_embeddings": freeze_embeddings,
             "orthogonal_init": orthogonal_init,
             "packing": packing,
@@ -140,7 +144,7 @@ class SentimentRNN(nn.Module):
         self.hidden_size = hidden_size
         self.num_directions = 2 if bidirectional else 1
 
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_idx)
         if pretrained is not None:
             pretrained = torch.as_tensor(pretrained, dtype=torch.float)
             if tuple(pretrained.shape) != (vocab_size, embedding_dim):
@@ -150,7 +154,7 @@ class SentimentRNN(nn.Module):
                 )
             with torch.no_grad():
                 self.embedding.weight.copy_(pretrained)
-                self.embedding.weight[pad_id].zero_()
+                self.embedding.weight[pad_idx].zero_()
         self.embedding.weight.requires_grad_(not freeze_embeddings)
 
         self.dropout = LockedDropout(dropout)
@@ -350,7 +354,7 @@ def build_classifier(config: dict[str, Any]) -> SentimentRNN:
         "bidirectional",
         "dense_size",
         "dropout",
-        "pad_id",
+        "pad_idx",
         "freeze_embeddings",
         "orthogonal_init",
         "packing",
