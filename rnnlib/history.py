@@ -1,4 +1,4 @@
-"""Training history shared by the sentiment and seq2seq loops."""
+"""Training history: one row of metrics per epoch, the loss of every update, the best epoch."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class History:
-    """Per-epoch metrics (one dict per epoch) and the training loss of every step."""
+    """Per-epoch metrics (one dict per epoch), every update's loss and the selected epoch.
+
+    ``best_epoch`` is the epoch whose weights the training loop kept (1-based; ``None`` before
+    any epoch).
+    """
 
     epochs: list[dict] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
 
     def add_epoch(self, **metrics: float) -> dict:
         row = {"epoch": len(self.epochs) + 1, **metrics}
@@ -21,21 +26,12 @@ class History:
         """Values of one metric, epoch by epoch (``None`` where an epoch lacks it)."""
         return [row.get(name) for row in self.epochs]
 
-    def best(self, metric: str, *, mode: str = "max") -> dict:
-        """The epoch row with the best value of ``metric``."""
-        if mode not in ("max", "min"):
-            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-        rows = [r for r in self.epochs if r.get(metric) is not None]
-        if not rows:
-            raise ValueError(f"no epoch has metric {metric!r}; metrics: {self.metric_names()}")
-        pick = max if mode == "max" else min
-        return pick(rows, key=lambda r: r[metric])
-
-    def metric_names(self) -> list[str]:
-        names: list[str] = []
-        for row in self.epochs:
-            names.extend(k for k in row if k not in names)
-        return names
+    @property
+    def best(self) -> dict:
+        """The row of the selected epoch; ``ValueError`` when there is none."""
+        if self.best_epoch is None:
+            raise ValueError("this history has no selected epoch (no epoch was trained)")
+        return self.epochs[self.best_epoch - 1]
 
     @property
     def total_seconds(self) -> float:
@@ -46,16 +42,20 @@ class History:
 
     @classmethod
     def from_dict(cls, payload: dict) -> History:
-        return cls(epochs=list(payload["epochs"]), step_losses=list(payload["step_losses"]))
+        return cls(
+            epochs=list(payload["epochs"]),
+            step_losses=list(payload["step_losses"]),
+            best_epoch=payload.get("best_epoch"),
+        )
 
 
 def format_epoch(row: dict, name: str = "") -> str:
-    """One compact line per epoch, e.g. ``rnn | epoch 3 | train_loss 0.412 | ... | 41.2 s``."""
+    """One compact line per epoch, e.g. ``rnn | epoch 3 | train_loss 0.4120 | ... | 41.2 s``."""
     parts = [name] if name else []
     for key, value in row.items():
         if key == "seconds":
             continue
-        parts.append(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}")
+        parts.append(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}")
     if "seconds" in row:
         parts.append(f"{row['seconds']:.1f} s")
     return " | ".join(parts)

@@ -1,34 +1,47 @@
-"""Saved training runs, so that re-running the notebook does not train again.
+"""Saved training runs: what decides whether a run is trained again or read back from disk.
 
-A run is saved as ``<root>/<name>-<key>/`` holding ``model.pt`` (the ``state_dict``) and
-``run.json`` (config, history, extra results). The key hashes everything that determines the
-run: the configuration, a fingerprint of the data, the seed and the source code of the modules
-that define the model and its training. A run is written to a temporary folder that is renamed
-only once complete, so an interrupted run never looks finished; a saved run that cannot be read
-is retrained with a warning.
+A run is saved as ``<root>/<name>-s<seed>-<key>/`` holding ``model.pt`` (the ``state_dict``,
+read back with ``torch.load(weights_only=True)``: no pickled code) and ``run.json`` (the key
+material, the model and training configurations, the history, the metrics, and what is needed
+to use the model on new input, e.g. its vocabulary). The key is a hash of:
+
+- the model configuration (``rnnlib.config``) and the training configuration;
+- the seed;
+- a fingerprint of the data the model is trained and evaluated on (vocabulary, encoded splits);
+- a fingerprint of the initial embedding table, if one is given;
+- the source of every module of the ``rnnlib`` package (``source_fingerprint``): a change to
+  any code can change a result, so it trains again; comments and docstrings are left out.
+
+So a saved run is reused exactly when nothing that could change it has changed. Runs are written
+to a temporary folder renamed when complete, so an interrupted run never looks finished; a
+saved run that cannot be parsed is trained again with a warning, one that cannot be read for
+lack of permission is an error naming it.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
-import inspect
 import json
 import os
-import shutil
+import re
 import time
 import warnings
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
 
-from .history import History, format_epoch
+from .config import ClassifierConfig, Seq2SeqConfig, TrainConfig
+from .models import build_model
+from .utils import atomic_directory, atomic_write_text
 
 RUN_FILE = "run.json"
 WEIGHTS_FILE = "model.pt"
+PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_TYPES = {cls.__name__: cls for cls in (ClassifierConfig, Seq2SeqConfig)}
 
 
 def fingerprint(*parts: object) -> str:
@@ -41,121 +54,167 @@ def fingerprint(*parts: object) -> str:
     return digest.hexdigest()[:16]
 
 
-def code_version(modules: Iterable[ModuleType]) -> str:
-    """Hash of the source code of ``modules``: a change in the model or loop retrains."""
-    return fingerprint(*(inspect.getsource(m) for m in modules))
+def tensor_fingerprint(tensor: torch.Tensor) -> str:
+    """Hash of a tensor's dtype, shape and values."""
+    array = tensor.detach().cpu().contiguous().numpy()
+    digest = hashlib.sha256(f"{array.dtype}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
 
 
-@dataclass
-class SavedRun:
-    model: nn.Module
-    history: History
-    extra: dict
-    loaded: bool  # True when read back from disk rather than trained now
-    path: Path | None  # None when trained without a store
+def _code_only(source: str) -> str:
+    """The syntax tree of ``source`` without docstrings (comments are not in it)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+@functools.cache
+def source_fingerprint(package: Path = PACKAGE_DIR) -> str:
+    """Hash of the code of every ``.py`` module under ``package`` (docstrings and comments
+    left out), with their paths."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(package).rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(_code_only(path.read_text(encoding="utf-8")).encode())
+    return digest.hexdigest()[:16]
+
+
+def run_key(
+    config: ClassifierConfig | Seq2SeqConfig,
+    train: TrainConfig,
+    *,
+    seed: int,
+    data: str,
+    pretrained: torch.Tensor | None = None,
+) -> dict[str, Any]:
+    """The key material of a run: everything that decides its result (see the module doc)."""
+    return {
+        "config": {"type": type(config).__name__, **config.to_dict()},
+        "train": train.to_dict(),
+        "seed": seed,
+        "data": data,
+        "pretrained": None if pretrained is None else tensor_fingerprint(pretrained),
+        "code": source_fingerprint(),
+    }
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "run"
+
+
+def config_from_dict(payload: dict[str, Any]) -> ClassifierConfig | Seq2SeqConfig:
+    """A model configuration from its saved form (``{"type": ..., **fields}``)."""
+    payload = dict(payload)
+    kind = payload.pop("type", None)
+    if kind not in CONFIG_TYPES:
+        raise ValueError(f"unknown configuration type {kind!r}; known: {sorted(CONFIG_TYPES)}")
+    return CONFIG_TYPES[kind].from_dict(payload)
+
+
+def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """The model (in eval mode, on the CPU) and the ``run.json`` payload of a saved run folder.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a saved run (no ``run.json`` / ``model.pt``).
+        PermissionError: the run cannot be read for lack of permission.
+        ValueError: the files are not a valid saved run.
+    """
+    path = Path(path)
+    for file in (RUN_FILE, WEIGHTS_FILE):
+        if not (path / file).is_file():
+            raise FileNotFoundError(
+                f"{path} is not a saved run: {file} is missing (runs are saved under runs/ by "
+                "rnnlib.experiments.train_or_load, e.g. when the notebook runs)"
+            )
+    try:
+        payload = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+        config = config_from_dict(payload["key"]["config"])
+        model = build_model(config)
+        state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except PermissionError:
+        raise
+    except Exception as err:  # a half-written or foreign file: say which and why
+        raise ValueError(
+            f"{path} is not a readable saved run ({type(err).__name__}: {err})"
+        ) from err
+    return model.eval(), payload
 
 
 class RunStore:
-    """Directory of saved runs keyed by ``(name, key material)``."""
+    """A folder of saved runs, each keyed by ``run_key``."""
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
 
-    def path(self, name: str, key_material: dict) -> Path:
-        return self.root / f"{name}-{fingerprint(key_material)}"
+    def path(self, name: str, key: dict[str, Any]) -> Path:
+        return self.root / f"{_slug(name)}-s{key['seed']}-{fingerprint(key)}"
 
     def save(
-        self, name: str, key_material: dict, model: nn.Module, history: History, extra: dict
+        self, name: str, key: dict[str, Any], model: nn.Module, record: dict[str, Any]
     ) -> Path:
-        final = self.path(name, key_material)
-        tmp = final.with_name(final.name + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        torch.save(model.state_dict(), tmp / WEIGHTS_FILE)
+        """Save ``model``'s weights and ``record`` (JSON-able) under the run's folder."""
+        final = self.path(name, key)
         payload = {
             "name": name,
-            "key": key_material,
-            "history": history.to_dict(),
-            "extra": extra,
+            "key": key,
+            **record,
             "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "torch": torch.__version__,
         }
-        (tmp / RUN_FILE).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        text = json.dumps(payload, indent=1, ensure_ascii=False)
+        with atomic_directory(final) as tmp:
+            torch.save(model.state_dict(), tmp / WEIGHTS_FILE)
+            (tmp / RUN_FILE).write_text(text, encoding="utf-8")
         return final
 
-    def load(self, name: str, key_material: dict, model: nn.Module) -> SavedRun | None:
-        """Load a saved run into ``model``; ``None`` if absent, or if corrupt (with a warning)."""
-        path = self.path(name, key_material)
+    def update(self, path: Path, **fields: Any) -> None:
+        """Add or replace top-level fields of a saved run's ``run.json``."""
+        payload = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+        payload.update(fields)
+        atomic_write_text(path / RUN_FILE, json.dumps(payload, indent=1, ensure_ascii=False))
+
+    def load(self, name: str, key: dict[str, Any]) -> tuple[nn.Module, dict, Path] | None:
+        """``(model, payload, path)`` of the saved run with this key, or ``None`` if there is
+        none or it cannot be parsed (then with a warning; it will be trained again).
+
+        Raises:
+            PermissionError: the run exists but cannot be read (it is left in place).
+        """
+        path = self.path(name, key)
         if not path.is_dir():
             return None
         try:
-            payload = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
-            if payload.get("key") != json.loads(json.dumps(key_material, default=str)):
-                raise ValueError("its key does not match the requested configuration")
-            state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-            model.load_state_dict(state)
-            history = History.from_dict(payload["history"])
-            extra = dict(payload.get("extra", {}))
-        except Exception as err:  # any unreadable run is retrained, never trusted
-            warnings.warn(
-                f"saved run {path} is unreadable ({type(err).__name__}: {err}); training it again",
-                stacklevel=2,
-            )
-            shutil.rmtree(path, ignore_errors=True)
+            model, payload = load_run(path)
+            if payload.get("key") != json.loads(json.dumps(key)):
+                raise ValueError("its key does not match the requested run")
+        except PermissionError as err:
+            raise PermissionError(
+                f"saved run {path} cannot be read ({err.strerror}); fix its permissions or "
+                "move it away"
+            ) from err
+        except (FileNotFoundError, ValueError) as err:
+            warnings.warn(f"saved run {path} is unusable ({err}); training it again", stacklevel=2)
             return None
-        return SavedRun(model, history, extra, loaded=True, path=path)
-
-    def train_or_load(
-        self,
-        name: str,
-        key_material: dict,
-        build: Callable[[], nn.Module],
-        train: Callable[[nn.Module], tuple[History, dict]],
-        *,
-        retrain: bool = False,
-        device: torch.device | str = "cpu",
-    ) -> SavedRun:
-        """The saved run if there is one (unless ``retrain``), else train it and save it.
-
-        ``build`` makes a fresh model; ``train`` trains it in place and returns its history
-        and any extra results worth saving (e.g. test metrics).
-        """
-        model = build()
-        if not retrain:
-            saved = self.load(name, key_material, model)
-            if saved is not None:
-                saved.model.to(device)
-                return saved
-        model.to(device)
-        history, extra = train(model)
-        path = self.save(name, key_material, model, history, extra)
-        return SavedRun(model, history, extra, loaded=False, path=path)
+        return model, payload, path
 
 
-def train_or_load(
-    store: RunStore | None,
-    name: str,
-    key_material: dict,
-    build: Callable[[], nn.Module],
-    train: Callable[[nn.Module], tuple[History, dict]],
-    *,
-    retrain: bool = False,
-    device: torch.device | str = "cpu",
-    log: Callable[[str], object] | None = print,
-) -> SavedRun:
-    """Train a fresh model when there is no store; with one, :meth:`RunStore.train_or_load`,
-    logging a loaded run's epochs as training would have (``extra["train_seconds"]`` is shown).
-    """
-    if store is None:
-        model = build().to(device)
-        history, extra = train(model)
-        return SavedRun(model, history, extra, loaded=False, path=None)
-    saved = store.train_or_load(name, key_material, build, train, retrain=retrain, device=device)
-    if saved.loaded and log is not None:
-        seconds = saved.extra.get("train_seconds", 0.0)
-        log(f"{name}: loaded from {saved.path} (trained in {seconds:.0f} s)")
-        for row in saved.history.epochs:
-            log(format_epoch(row, name))
-    return saved
+__all__ = [
+    "RunStore",
+    "config_from_dict",
+    "fingerprint",
+    "load_run",
+    "run_key",
+    "source_fingerprint",
+    "tensor_fingerprint",
+]

@@ -1,74 +1,45 @@
-"""SCAN data preparation, training and evaluation of the seq2seq models (Activities 4-8).
+"""SCAN: data preparation, the translation task for ``rnnlib.train.fit``, greedy decoding and
+translation of new commands from a saved run (Activities 4-8).
 
 * Vocabularies come from the training split only. Source: ``<pad>, <unk>`` + the command
   words. Target: ``<pad>, <sos>, <eos>`` + the actions; it has no ``<unk>``, because a decoder
-  must never produce one and every target action must be known (an unknown action raises a
-  ``KeyError`` instead of silently becoming a token that can never be scored right).
+  must never produce one and every target action must be known.
 * Model selection uses a validation split carved from the training split with a fixed seed;
-  the test set is only evaluated (each epoch, for the learning curves) and never selects.
+  the test set is never used to choose anything.
 * Evaluation is free-running greedy decoding: the decoder never receives a gold token. The
   reported ``loss`` is the cross-entropy of those free-running logits against the target at
-  every target position (so it is higher than the teacher-forced training loss, whose inputs
-  are the gold tokens). To have a logit at every target position, evaluation decodes exactly
-  ``T`` steps (``T`` = longest target of the batch) without stopping at ``<eos>``; since
-  greedy decoding is causal, the first ``T`` predictions are those of unbounded decoding, so
-  the metrics equal those of decoding until ``<eos>`` (a test checks this against
-  :func:`greedy_decode`).
-* Exact match: the whole predicted sequence up to and including its first ``<eos>`` equals the
-  target (which ends with ``<eos>``). Token accuracy: fraction of target positions (``<eos>``
-  included, padding excluded) where the prediction at that position is the target token.
+  every target position (so it is higher than the teacher-forced training loss). To have a
+  logit at every target position, evaluation decodes exactly ``T`` steps (``T`` = longest target
+  of the batch) without stopping at ``<eos>``; since greedy decoding is causal, the first ``T``
+  predictions are those of unbounded decoding, so the metrics equal those of decoding until
+  ``<eos>`` (a test checks this against :func:`greedy_decode`).
+* Exact match (*exactitud de secuencia*): the whole predicted sequence up to and including its
+  first ``<eos>`` equals the target (which ends with ``<eos>``). Token accuracy: fraction of
+  target positions (``<eos>`` included, padding excluded) where the prediction is the target.
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import sys
-import time
-from collections.abc import Callable, Sequence
+import functools
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import Subset
 
 from .batching import BucketBatchSampler, SequenceDataset, collate_pairs, pad_batch
-from .history import History, format_epoch
-from .models.seq2seq import DEFAULT_MAX_DECODE_LENGTH, Seq2Seq
-from .runs import RunStore
+from .config import Seq2SeqConfig, TrainConfig
+from .models.seq2seq import DEFAULT_MAX_LEN, Seq2Seq
 from .text import EOS, PAD, SOS, UNK, Vocab
-from .utils import set_seed
+from .train import StepResult
+from .utils import split_indices
 
 SRC_SPECIALS = (PAD, UNK)
 TGT_SPECIALS = (PAD, SOS, EOS)
-
-# Tuned on the SCAN simple split (validation = 10% of train, seed 0), one CPU thread.
-# ``model`` goes to build_seq2seq (with ScanData.model_config), ``fit`` to fit_seq2seq.
-RECOMMENDED = {
-    "basic": {
-        "model": {"attention": False, "embedding_dim": 32, "hidden_size": 64, "dropout": 0.0},
-        "fit": {
-            "epochs": 12,
-            "lr": 2e-3,
-            "batch_size": 32,
-            "teacher_forcing_ratio": 0.5,
-            "clip": 1.0,
-            "lr_schedule": "cosine",
-        },
-    },
-    "attention": {
-        "model": {"attention": True, "embedding_dim": 32, "hidden_size": 64, "dropout": 0.0},
-        "fit": {
-            "epochs": 8,
-            "lr": 2e-3,
-            "batch_size": 32,
-            "teacher_forcing_ratio": 0.5,
-            "clip": 1.0,
-            "lr_schedule": "cosine",
-        },
-    },
-}
 
 Pair = tuple[list[str], list[str]]
 
@@ -86,15 +57,30 @@ class ScanData:
     val_pairs: list[Pair]
     test_pairs: list[Pair]
 
-    def model_config(self, **overrides) -> dict:
-        """The vocabulary part of a ``build_seq2seq`` config, plus ``overrides``."""
+    def model_config(self, **settings: Any) -> Seq2SeqConfig:
+        """A ``Seq2SeqConfig`` with this data's vocabulary sizes and special ids, plus
+        ``settings`` (``attention``, ``embedding_dim``, ``hidden_size``, ``dropout``)."""
+        return Seq2SeqConfig(
+            src_vocab_size=len(self.src_vocab),
+            tgt_vocab_size=len(self.tgt_vocab),
+            pad_idx=self.tgt_vocab.pad_idx,
+            sos_idx=self.tgt_vocab.sos_idx,
+            eos_idx=self.tgt_vocab.eos_idx,
+            **settings,
+        )
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Hash of the pairs of every split (the vocabularies follow from them)."""
+        from .runs import fingerprint
+
+        return fingerprint(self.train_pairs, self.val_pairs, self.test_pairs)
+
+    def inference_state(self) -> dict[str, Any]:
+        """What ``translate_commands`` needs: both vocabularies."""
         return {
-            "src_vocab_size": len(self.src_vocab),
-            "tgt_vocab_size": len(self.tgt_vocab),
-            "pad_idx": self.tgt_vocab.pad_idx,
-            "sos_idx": self.tgt_vocab.sos_idx,
-            "eos_idx": self.tgt_vocab.eos_idx,
-            **overrides,
+            "src_vocab": {"specials": self.src_vocab.specials, "tokens": self.src_vocab.itos},
+            "tgt_vocab": {"specials": self.tgt_vocab.specials, "tokens": self.tgt_vocab.itos},
         }
 
 
@@ -108,33 +94,28 @@ def encode_pairs(pairs: Sequence[Pair], src_vocab: Vocab, tgt_vocab: Vocab) -> S
 def prepare_scan(
     pairs: dict[str, list[Pair]],
     *,
-    val_fraction: float = 0.1,
+    val_size: int | float = 0.1,
     seed: int = 0,
     max_examples: int | None = None,
 ) -> ScanData:
     """Split ``pairs["train"]`` into train/validation, build vocabularies, encode everything.
 
-    ``max_examples`` keeps only that many training and test pairs (for smoke runs).
+    ``val_size`` is a count or a fraction of the training pairs (seeded). The vocabularies come
+    from the training split (validation included, test never). ``max_examples`` keeps only that
+    many training and test pairs (smoke runs).
     """
-    if set(pairs) < {"train", "test"}:
+    if not {"train", "test"} <= set(pairs):
         raise ValueError(f"pairs must have 'train' and 'test', got {sorted(pairs)}")
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     train_all, test = list(pairs["train"]), list(pairs["test"])
     if max_examples is not None:
         if max_examples < 2:
             raise ValueError(f"max_examples must be >= 2 or None, got {max_examples}")
         train_all, test = train_all[:max_examples], test[:max_examples]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(train_all))
-    n_val = max(1, round(val_fraction * len(train_all)))
-    if n_val >= len(train_all):
-        raise ValueError("the validation split would leave no training pairs")
-    val_pairs = [train_all[i] for i in sorted(order[:n_val])]
-    train_pairs = [train_all[i] for i in sorted(order[n_val:])]
-    # vocabularies from the (whole) training split: validation is carved from it, test is not
+    train_idx, val_idx = split_indices(len(train_all), val_size, seed)
     src_vocab = Vocab.build((s for s, _ in train_all), specials=SRC_SPECIALS)
     tgt_vocab = Vocab.build((t for _, t in train_all), specials=TGT_SPECIALS)
+    train_pairs = [train_all[i] for i in train_idx]
+    val_pairs = [train_all[i] for i in val_idx]
     return ScanData(
         src_vocab=src_vocab,
         tgt_vocab=tgt_vocab,
@@ -147,77 +128,132 @@ def prepare_scan(
     )
 
 
-def _batches(dataset, sampler: BucketBatchSampler):
-    """Collated batches in the sampler's order.
+# ----------------------------------------------------------------------------- the task
 
-    A plain loop rather than a ``DataLoader``: a ``DataLoader`` draws a seed from torch's
-    global generator each time it is iterated, so evaluating the test set would change the
-    random stream of training (teacher forcing, dropout) and thus the selected model.
+
+@dataclass(frozen=True)
+class TranslationTask:
+    """Sequence-to-sequence translation for ``rnnlib.train.fit``.
+
+    Training: cross-entropy over target tokens (``ignore_index=<pad>``), the decoder fed the gold
+    previous token with probability ``config.teacher_forcing_ratio``; the training accuracy is
+    the token accuracy of those (partly teacher-forced) predictions. Validation: free-running
+    greedy decoding (``evaluate_translation``), selected on exact match.
     """
-    for indices in sampler:
-        yield collate_pairs([dataset[i] for i in indices])
+
+    pad_idx: int
+    eos_idx: int
+    metric: str = "exact_match"
+
+    def lengths(self, dataset: SequenceDataset) -> list[int]:
+        """Target lengths: the decoder loop, which dominates the cost, runs that many steps."""
+        return [len(t) for t in dataset.targets]
+
+    def collate(self, examples: list) -> tuple[torch.Tensor, ...]:
+        return collate_pairs(examples)  # src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B]
+
+    def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult:
+        src, src_lengths, tgt, _ = batch
+        logits, _ = model(
+            src, src_lengths, targets=tgt, teacher_forcing_ratio=config.teacher_forcing_ratio
+        )  # [B, T, V]
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, logits.size(-1)), tgt.reshape(-1), ignore_index=self.pad_idx
+        )
+        real = tgt != self.pad_idx  # [B, T]
+        correct = int(((logits.detach().argmax(-1) == tgt) & real).sum())
+        return StepResult(loss, loss.item(), int(real.sum()), correct)
+
+    def evaluate(
+        self,
+        model: nn.Module,
+        dataset: SequenceDataset,
+        *,
+        batch_size: int = 256,
+        device: torch.device | str = "cpu",
+    ) -> dict[str, float]:
+        return evaluate_translation(model, dataset, batch_size=batch_size, device=device)
 
 
-def _lengths(dataset) -> list[int]:
-    """Target lengths: the decoder loop, which dominates the cost, runs that many steps."""
-    if isinstance(dataset, Subset):
-        base = _lengths(dataset.dataset)
-        return [base[i] for i in dataset.indices]
-    return [len(t) for t in dataset.targets]
-
-
-def _trim_at_eos(ids: Sequence[int], eos_idx: int) -> list[int]:
-    """Ids up to and including the first ``<eos>`` (all of them when there is none)."""
-    out = []
-    for i in ids:
-        out.append(int(i))
-        if i == eos_idx:
-            break
-    return out
+def _decode_batches(dataset: SequenceDataset, batch_size: int):
+    """``(indices, collated batch)`` in order of target length (little padding)."""
+    lengths = [len(t) for t in dataset.targets]
+    for indices in BucketBatchSampler(lengths, batch_size, shuffle=False):
+        yield indices, collate_pairs([dataset[i] for i in indices])
 
 
 @torch.inference_mode()
-def evaluate_seq2seq(
+def evaluate_translation(
     model: Seq2Seq,
-    dataset,
+    dataset: SequenceDataset,
     *,
-    device: torch.device | str = "cpu",
     batch_size: int = 256,
-) -> dict[str, float]:
-    """Free-running greedy evaluation: ``{"loss", "exact_match", "token_accuracy"}``."""
+    device: torch.device | str = "cpu",
+    per_example: bool = False,
+) -> dict[str, Any]:
+    """Free-running greedy evaluation: ``{"loss", "exact_match", "token_accuracy"}``.
+
+    With ``per_example``, also ``"correct"``: a ``[len(dataset)]`` boolean array, whether each
+    pair's output is exact. Raises ``ValueError`` on an empty dataset or a target without
+    exactly one ``<eos>`` at its end.
+    """
+    if len(dataset) == 0:
+        raise ValueError("cannot evaluate on an empty dataset")
+    was_training = model.training
     model.eval()
-    device = torch.device(device)
-    eos_idx = model.decoder.eos_idx
-    pad_idx = model.config["pad_idx"] if model.config else 0
-    loss_fn = nn.CrossEntropyLoss(ignore_index=pad_idx, reduction="sum")
-    sampler = BucketBatchSampler(_lengths(dataset), batch_size, shuffle=False)
-    total_loss, exact, n_seq, correct_tokens, n_tokens = 0.0, 0, 0, 0, 0
-    for src, src_lengths, tgt, _ in _batches(dataset, sampler):
+    pad_idx, eos_idx = model.config.pad_idx, model.config.eos_idx
+    total_loss, n_tokens, correct_tokens = 0.0, 0, 0
+    correct = np.zeros(len(dataset), dtype=bool)
+    for indices, (src, src_lengths, tgt, tgt_lengths) in _decode_batches(dataset, batch_size):
+        if not bool((tgt.gather(1, (tgt_lengths - 1).unsqueeze(1)) == eos_idx).all()) or int(
+            (tgt == eos_idx).sum()
+        ) != len(indices):
+            raise ValueError("every target must hold exactly one <eos>, at its end")
         src, tgt = src.to(device), tgt.to(device)  # [B, S], [B, T]
         # free-running: no targets given to the model, only the number of steps T
-        logits, _ = model(src, src_lengths, max_length=tgt.size(1), stop_at_eos=False)
-        # logits: [B, T, V]
-        total_loss += loss_fn(logits.reshape(-1, logits.size(-1)), tgt.reshape(-1)).item()
+        logits, _ = model(src, src_lengths, max_len=tgt.size(1), stop_at_eos=False)  # [B, T, V]
+        total_loss += nn.functional.cross_entropy(
+            logits.reshape(-1, logits.size(-1)),
+            tgt.reshape(-1),
+            ignore_index=pad_idx,
+            reduction="sum",
+        ).item()
         pred = logits.argmax(dim=-1)  # [B, T]
         real = tgt != pad_idx  # [B, T]
         is_eos = pred == eos_idx  # [B, T]
-        after_eos = (is_eos.cumsum(dim=1) - is_eos.long()) > 0  # [B, T] the output has ended
-        hits = (pred == tgt) & real & ~after_eos  # [B, T]
+        ended = (is_eos.cumsum(dim=1) - is_eos.long()) > 0  # [B, T] the output has ended
+        hits = (pred == tgt) & real & ~ended  # [B, T]
         correct_tokens += int(hits.sum())
         n_tokens += int(real.sum())
         # targets hold exactly one <eos>, at their last real position: matching every real
         # position means the prediction is the target up to and including its first <eos>
-        exact += int((hits | ~real).all(dim=1).sum())
-        n_seq += tgt.size(0)
-        if eos_idx is not None and not bool(((tgt == eos_idx).sum(dim=1) == 1).all()):
-            raise ValueError("every target must hold exactly one <eos>, at its end")
-    if n_seq == 0:
-        raise ValueError("cannot evaluate on an empty dataset")
-    return {
+        correct[indices] = (hits | ~real).all(dim=1).cpu().numpy()
+    model.train(was_training)
+    metrics: dict[str, Any] = {
         "loss": total_loss / n_tokens,
-        "exact_match": exact / n_seq,
+        "exact_match": float(correct.mean()),
         "token_accuracy": correct_tokens / n_tokens,
     }
+    if per_example:
+        metrics["correct"] = correct
+    return metrics
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+@dataclass
+class Translation:
+    """One decoded command: the actions emitted before ``<eos>``, every token the decoder
+    emitted (``<eos>`` included when it came), the attention weights ``[len(tokens),
+    len(command)]`` (``None`` without attention) and whether decoding stopped at ``max_len``
+    without emitting ``<eos>``."""
+
+    command: list[str]
+    actions: list[str]
+    tokens: list[str]
+    attention: torch.Tensor | None
+    truncated: bool
 
 
 @torch.inference_mode()
@@ -226,280 +262,123 @@ def greedy_decode(
     src: torch.Tensor,
     src_lengths: torch.Tensor,
     *,
-    max_length: int = DEFAULT_MAX_DECODE_LENGTH,
-):
+    max_len: int = DEFAULT_MAX_LEN,
+) -> tuple[list[list[int]], list[torch.Tensor] | None]:
     """Free-running greedy decoding of a padded batch (never sees a target).
 
     Returns ``(predictions, attention)``: a list of id lists, each up to and including its
-    first ``<eos>`` (or ``max_length`` ids without one), and a list of ``[T_i, S_i]`` attention
+    first ``<eos>`` (or ``max_len`` ids without one), and a list of ``[T_i, S_i]`` attention
     tensors cut to each sequence's output and source lengths (``None`` without attention).
     """
     model.eval()
     device = next(model.parameters()).device
-    logits, attention = model(src.to(device), src_lengths, max_length=max_length)
-    pred = logits.argmax(dim=-1).cpu()  # [B, T]
-    eos_idx = model.decoder.eos_idx
-    predictions = [_trim_at_eos(row.tolist(), eos_idx) for row in pred]
+    logits, attention = model(src.to(device), src_lengths, max_len=max_len)
+    eos_idx = model.config.eos_idx
+    predictions = []
+    for row in logits.argmax(dim=-1).cpu().tolist():  # [B, T]
+        end = row.index(eos_idx) + 1 if eos_idx in row else len(row)
+        predictions.append(row[:end])
     if attention is None:
         return predictions, None
     attention = attention.cpu()  # [B, T, S]
-    weights = [
-        attention[b, : len(p), : int(src_lengths[b])] for b, p in enumerate(predictions)
-    ]  # each [T_b, S_b]
+    weights = [attention[b, : len(p), : int(src_lengths[b])] for b, p in enumerate(predictions)]
     return predictions, weights
+
+
+def _vocab(state: dict[str, Any]) -> Vocab:
+    return Vocab(state["tokens"][len(state["specials"]) :], state["specials"])
 
 
 def translate(
     model: Seq2Seq,
-    command: str | Sequence[str],
     src_vocab: Vocab,
     tgt_vocab: Vocab,
-    device: torch.device | str | None = None,
+    commands: str | Sequence[str] | Sequence[Sequence[str]],
     *,
-    max_length: int = DEFAULT_MAX_DECODE_LENGTH,
-):
-    """``"jump twice"`` -> ``(["I_JUMP", "I_JUMP"], attention [T, S] or None)``.
+    max_len: int = DEFAULT_MAX_LEN,
+) -> list[Translation]:
+    """Greedy translations of SCAN commands (strings, or lists of words), one per command.
 
-    The actions exclude ``<eos>``; the attention rows are the output steps (the last one is
-    the step that emitted ``<eos>``, if any), its columns the command's words.
+    Each string is lower-cased and split on white space. Every word must belong to the
+    training commands' vocabulary: the model never learned anything for other words (their
+    ``<unk>`` embedding was never trained), so they are an error rather than a confident guess.
+
+    Raises:
+        ValueError: no commands, an empty command, or a word outside the source vocabulary
+            (named, with the known words).
     """
-    tokens = command.split() if isinstance(command, str) else list(command)
-    if not tokens:
-        raise ValueError("empty command")
-    if device is not None:
-        model.to(device)
-    src, lengths = pad_batch([torch.tensor(src_vocab.encode(tokens), dtype=torch.long)])
-    predictions, attention = greedy_decode(model, src, lengths, max_length=max_length)
-    actions = tgt_vocab.decode(predictions[0], strip_specials=True)
-    return actions, (attention[0] if attention is not None else None)
-
-
-def fit_seq2seq(
-    model: Seq2Seq,
-    train_data,
-    val_data,
-    test_data=None,
-    *,
-    epochs: int = 10,
-    lr: float = 1e-3,
-    batch_size: int = 32,
-    teacher_forcing_ratio: float = 0.5,
-    clip: float | None = 1.0,
-    lr_schedule: str = "constant",
-    device: torch.device | str = "cpu",
-    seed: int = 0,
-    train_eval_size: int | None = 1000,
-    eval_batch_size: int = 256,
-    patience: int | None = None,
-    name: str = "",
-    log: Callable[[str], None] | None = print,
-) -> History:
-    """Train with Adam + cross-entropy (``ignore_index=pad``) and teacher forcing.
-
-    Each epoch records ``train_loss`` (teacher-forced, mean over the epoch),
-    ``train_exact_match`` (free-running, on a fixed random subset of ``train_eval_size`` training
-    pairs; all of them with ``None``), ``val_loss``, ``val_exact_match``, ``val_token_accuracy``
-    and, with ``test_data``, ``test_loss``, ``test_exact_match``, ``test_token_accuracy``
-    (learning curves only), ``lr`` and ``seconds``. The weights of the epoch with the best
-    validation exact match (ties: lower validation loss) are restored before returning.
-    ``lr_schedule``: ``"constant"`` or ``"cosine"`` (per step, down to 0 at the last step).
-    ``patience``: stop after that many epochs without a better validation exact match.
-    """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
-    if patience is not None and patience < 1:
-        raise ValueError(f"patience must be >= 1 or None, got {patience}")
-    device = torch.device(device)
-    set_seed(seed)
-    model.to(device)
-    pad_idx = model.config["pad_idx"] if model.config else 0
-    loss_fn = nn.CrossEntropyLoss(ignore_index=pad_idx)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    sampler = BucketBatchSampler(_lengths(train_data), batch_size, shuffle=True, seed=seed)
-    total_steps = epochs * len(sampler)
-    scheduler = None
-    if lr_schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)),
+    if isinstance(commands, str):
+        commands = [commands]
+    commands = list(commands)
+    if not commands:
+        raise ValueError("translate needs at least one command")
+    words = sorted(set(src_vocab.itos) - set(src_vocab.specials))
+    encoded = []
+    for command in commands:
+        tokens = command.lower().split() if isinstance(command, str) else list(command)
+        if not tokens:
+            raise ValueError("an empty command cannot be translated")
+        unknown = [t for t in tokens if t not in src_vocab or t in src_vocab.specials]
+        if unknown:
+            raise ValueError(
+                f"{' '.join(tokens)!r}: {', '.join(map(repr, unknown))} is not a SCAN word; "
+                f"the commands use only {', '.join(words)}"
+            )
+        encoded.append((tokens, torch.tensor(src_vocab.encode(tokens), dtype=torch.long)))
+    src, lengths = pad_batch([ids for _, ids in encoded])
+    predictions, attention = greedy_decode(model, src, lengths, max_len=max_len)
+    out = []
+    for b, ((tokens, _), ids) in enumerate(zip(encoded, predictions, strict=True)):
+        emitted = tgt_vocab.decode(ids)
+        ended = bool(ids) and ids[-1] == tgt_vocab.eos_idx
+        out.append(
+            Translation(
+                command=tokens,
+                actions=emitted[:-1] if ended else emitted,
+                tokens=emitted,
+                attention=None if attention is None else attention[b],
+                truncated=not ended,
+            )
         )
-    if train_eval_size is not None and train_eval_size < len(train_data):
-        picked = np.random.default_rng(seed).choice(len(train_data), train_eval_size, replace=False)
-        train_eval = Subset(train_data, sorted(picked.tolist()))
+    return out
+
+
+def translate_commands(
+    run_or_path: Any,
+    commands: str | Sequence[str],
+    *,
+    max_len: int = DEFAULT_MAX_LEN,
+) -> list[Translation]:
+    """``translate`` with a trained seq2seq run: a ``rnnlib.experiments.Run`` or the folder of
+    a saved run, of which only the weights, configuration and vocabularies are read.
+
+    Raises:
+        ValueError: as ``translate``, or a run that is not a seq2seq run.
+        FileNotFoundError: ``run_or_path`` is not a saved run.
+    """
+    from .runs import load_run
+
+    if isinstance(run_or_path, (str, os.PathLike)):
+        model, payload = load_run(Path(run_or_path))
+        state = payload.get("inference")
     else:
-        train_eval = train_data
-
-    history = History()
-    best_key, best_state, since_best = None, None, 0
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        model.train()
-        sampler.set_epoch(epoch)
-        epoch_loss, n_batches = 0.0, 0
-        lr_now = optimizer.param_groups[0]["lr"]
-        for src, src_lengths, tgt, _ in _batches(train_data, sampler):
-            src, tgt = src.to(device), tgt.to(device)  # [B, S], [B, T]
-            logits, _ = model(
-                src, src_lengths, targets=tgt, teacher_forcing_ratio=teacher_forcing_ratio
-            )  # [B, T, V]
-            loss = loss_fn(logits.reshape(-1, logits.size(-1)), tgt.reshape(-1))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            history.step_losses.append(loss.item())
-            epoch_loss += history.step_losses[-1]
-            n_batches += 1
-        row = {"train_loss": epoch_loss / n_batches, "lr": lr_now}
-        kw = {"device": device, "batch_size": eval_batch_size}
-        row["train_exact_match"] = evaluate_seq2seq(model, train_eval, **kw)["exact_match"]
-        for split, data in (("val", val_data), ("test", test_data)):
-            if data is not None:
-                for key, value in evaluate_seq2seq(model, data, **kw).items():
-                    row[f"{split}_{key}"] = value
-        row["seconds"] = time.perf_counter() - start
-        row = history.add_epoch(**row)
-        if log is not None:
-            log(format_epoch(row, name))
-        key = (row["val_exact_match"], -row["val_loss"])
-        if best_key is None or key > best_key:
-            best_key, since_best = key, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            since_best += 1
-            if patience is not None and since_best >= patience:
-                break
-    model.load_state_dict(best_state)
-    return history
+        model, state = run_or_path.model, run_or_path.inference
+    if not isinstance(model, Seq2Seq) or not state or "src_vocab" not in state:
+        raise ValueError(f"{run_or_path} is not a seq2seq run")
+    src_vocab, tgt_vocab = _vocab(state["src_vocab"]), _vocab(state["tgt_vocab"])
+    return translate(model, src_vocab, tgt_vocab, commands, max_len=max_len)
 
 
-# ----------------------------------------------------------------------------- experiments
-
-
-@torch.inference_mode()
-def exact_match_per_example(
-    model: Seq2Seq, dataset, *, device: torch.device | str = "cpu", batch_size: int = 256
-) -> np.ndarray:
-    """``[len(dataset)]`` booleans: is the free-running greedy output of each pair exact?"""
-    model.eval()
-    eos_idx = model.decoder.eos_idx
-    sampler = BucketBatchSampler(_lengths(dataset), batch_size, shuffle=False)
-    correct = np.zeros(len(dataset), dtype=bool)
-    for indices in sampler:
-        src, src_lengths, tgt, tgt_lengths = collate_pairs([dataset[i] for i in indices])
-        predictions, _ = greedy_decode(model, src, src_lengths, max_length=tgt.size(1))
-        for i, pred, target, n in zip(indices, predictions, tgt, tgt_lengths, strict=True):
-            correct[i] = pred == target[:n].tolist() and (not pred or pred[-1] == eos_idx)
-    return correct
-
-
-@dataclass
-class Seq2SeqRun:
-    """One trained seq2seq configuration: model, history, test metrics and provenance."""
-
-    name: str
-    model: Seq2Seq
-    history: History
-    test: dict[str, float]
-    parameters: int
-    train_seconds: float
-    loaded: bool
-    settings: dict
-
-    def result(self) -> dict:
-        """The run's entry in ``results.json``."""
-        return {
-            "name": self.name,
-            "attention": bool(self.model.has_attention),
-            "trainable_params": self.parameters,
-            "test_exact_match": self.test["exact_match"],
-            "test_token_accuracy": self.test["token_accuracy"],
-            "test_loss": self.test["loss"],
-            "best_epoch": int(self.history.best("val_exact_match")["epoch"]),
-            "epochs": len(self.history.epochs),
-            "train_seconds": round(self.train_seconds, 1),
-        }
-
-
-def run_seq2seq(
-    name: str,
-    model_config: dict,
-    data: ScanData,
-    *,
-    epochs: int,
-    lr: float,
-    batch_size: int,
-    teacher_forcing_ratio: float,
-    clip: float | None = 1.0,
-    lr_schedule: str = "constant",
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    store: RunStore | None = None,
-    retrain: bool = False,
-    log: Callable[[str], None] | None = print,
-) -> Seq2SeqRun:
-    """Build ``build_seq2seq(model_config)``, train it with :func:`fit_seq2seq` (test curves
-    included) and evaluate the restored best model on ``data.test``.
-
-    With a ``rnnlib.runs.RunStore`` the run is saved, and loaded instead of trained next time
-    (unless ``retrain``): its key covers the config, the training settings, the seed, the
-    data and the source code of the model and of this module.
-    """
-    from . import batching
-    from .models import seq2seq as seq2seq_module
-    from .models.seq2seq import build_seq2seq
-    from .runs import code_version, fingerprint, train_or_load
-    from .utils import num_trainable_parameters
-
-    fit = {
-        "epochs": epochs,
-        "lr": lr,
-        "batch_size": batch_size,
-        "teacher_forcing_ratio": teacher_forcing_ratio,
-        "clip": clip,
-        "lr_schedule": lr_schedule,
-        "seed": seed,
-    }
-    key = {
-        "model": dict(model_config),
-        "fit": fit,
-        "data": fingerprint(data.train_pairs, data.val_pairs, data.test_pairs),
-        "code": code_version([seq2seq_module, batching, sys.modules[__name__]]),
-    }
-
-    def build() -> Seq2Seq:
-        set_seed(seed)
-        return build_seq2seq(model_config)
-
-    def train(model: Seq2Seq) -> tuple[History, dict]:
-        start = time.perf_counter()
-        history = fit_seq2seq(
-            model, data.train, data.val, data.test, **fit, device=device, name=name, log=log
-        )
-        seconds = time.perf_counter() - start
-        test = evaluate_seq2seq(model, data.test, device=device)
-        return history, {"test": test, "train_seconds": seconds}
-
-    saved = train_or_load(store, name, key, build, train, retrain=retrain, device=device, log=log)
-    model, history, extra, loaded = saved.model, saved.history, saved.extra, saved.loaded
-    if log is not None:
-        t = extra["test"]
-        log(
-            f"{name} | test exact_match {t['exact_match']:.4f} | token_accuracy "
-            f"{t['token_accuracy']:.4f} | loss {t['loss']:.4f}"
-        )
-    return Seq2SeqRun(
-        name=name,
-        model=model,
-        history=history,
-        test=extra["test"],
-        parameters=num_trainable_parameters(model),
-        train_seconds=extra["train_seconds"],
-        loaded=loaded,
-        settings={"model": dict(model_config), **fit},
-    )
+__all__ = [
+    "SRC_SPECIALS",
+    "TGT_SPECIALS",
+    "ScanData",
+    "Translation",
+    "TranslationTask",
+    "encode_pairs",
+    "evaluate_translation",
+    "greedy_decode",
+    "prepare_scan",
+    "translate",
+    "translate_commands",
+]

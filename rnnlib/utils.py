@@ -1,9 +1,13 @@
-"""Seeding, device choice and parameter counting shared by both parts."""
+"""Seeding, device choice, parameter counting and atomic writes shared by both parts."""
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,3 +47,55 @@ def parameter_table(model: nn.Module) -> list[dict]:
         frozen = sum(p.numel() for p in child.parameters() if not p.requires_grad)
         rows.append({"component": name, "trainable": trainable, "frozen": frozen})
     return rows
+
+
+def split_indices(n: int, val_size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split of ``range(n)`` into (train, validation) index arrays.
+
+    ``val_size`` is a count (int) or a fraction in (0, 1).
+    """
+    if isinstance(val_size, float):
+        if not 0.0 < val_size < 1.0:
+            raise ValueError(f"a fractional val_size must be in (0, 1), got {val_size}")
+        n_val = round(val_size * n)
+    else:
+        n_val = int(val_size)
+    if not 0 < n_val < n:
+        raise ValueError(f"val_size {val_size} leaves no training or no validation data (n={n})")
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+@contextmanager
+def atomic_directory(final: str | os.PathLike) -> Iterator[Path]:
+    """Write a folder under a temporary name and rename it to ``final`` only when complete.
+
+    Yields the temporary folder (``<final>.partial-<pid>``, beside ``final``); when the block
+    ends without an error, an existing ``final`` is replaced by it. On an error it is removed,
+    so an interrupted write never leaves a folder that looks complete, and two processes writing
+    the same folder never write into each other's files.
+    """
+    final = Path(final)
+    tmp = final.with_name(f"{final.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to a temporary file beside ``path``, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

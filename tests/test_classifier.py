@@ -8,11 +8,8 @@ import pytest
 import torch
 
 from rnnlib.batching import pad_batch
-from rnnlib.models.classifier import (
-    SentimentRNN,
-    build_classifier,
-    classifier_parameter_count,
-)
+from rnnlib.config import ClassifierConfig
+from rnnlib.models.classifier import SentimentRNN
 from rnnlib.utils import num_trainable_parameters
 
 CELLS = ("rnn", "lstm", "gru")
@@ -20,6 +17,24 @@ CELLS = ("rnn", "lstm", "gru")
 
 def _batch(seqs: list[list[int]]):
     return pad_batch([torch.tensor(s) for s in seqs])
+
+
+def _model(
+    vocab_size,
+    embedding_dim,
+    hidden_size=100,
+    cell="rnn",
+    num_layers=1,
+    bidirectional=False,
+    *,
+    packing="auto",
+    pretrained=None,
+    **config,
+):
+    config = ClassifierConfig(
+        vocab_size, embedding_dim, hidden_size, cell, num_layers, bidirectional, **config
+    )
+    return SentimentRNN(config, packing=packing, pretrained=pretrained)
 
 
 @pytest.mark.parametrize(
@@ -41,8 +56,8 @@ def test_parameter_formula_matches_model(cell, bidirectional, dense_size, freeze
         dense_size=dense_size,
         freeze_embeddings=freeze,
     )
-    model = SentimentRNN(**args)
-    counts = classifier_parameter_count(**args)
+    model = _model(**args)
+    counts = ClassifierConfig(**args).parameter_count()
     assert counts["total"] == num_trainable_parameters(model)
     assert counts["total"] == sum(counts[k] for k in ("embedding", "recurrent", "dense", "output"))
     assert counts["embedding"] == (0 if freeze else 37 * 11)
@@ -59,11 +74,11 @@ def test_parameter_formula_matches_model(cell, bidirectional, dense_size, freeze
 
 def test_parameter_formula_by_hand():
     # Assignment's base model: vocab 20,000, embeddings 100, vanilla RNN hidden 100.
-    counts = classifier_parameter_count(20_000, 100, 100, "rnn")
+    counts = ClassifierConfig(20_000, 100, 100, "rnn").parameter_count()
     assert counts["recurrent"] == 100 * 100 + 100 * 100 + 2 * 100
     assert counts["output"] == 101
     assert counts["total"] == 2_000_000 + 20_200 + 101
-    lstm = classifier_parameter_count(20_000, 100, 100, "lstm", bidirectional=True)
+    lstm = ClassifierConfig(20_000, 100, 100, "lstm", bidirectional=True).parameter_count()
     assert lstm["recurrent"] == 2 * 4 * (100 * 100 + 100 * 100 + 200)
     assert lstm["output"] == 201
 
@@ -72,7 +87,7 @@ def test_parameter_formula_by_hand():
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_does_not_change_prediction(cell, bidirectional):
     torch.manual_seed(0)
-    model = SentimentRNN(30, 6, 5, cell, num_layers=2, bidirectional=bidirectional).eval()
+    model = _model(30, 6, 5, cell, num_layers=2, bidirectional=bidirectional).eval()
     short = [3, 7, 2, 9]
     alone_ids, alone_len = _batch([short])
     batch_ids, batch_len = _batch([list(range(1, 15)), short])
@@ -93,7 +108,7 @@ def test_padding_does_not_change_prediction(cell, bidirectional):
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_packed_and_padded_paths_agree(cell, bidirectional, num_layers):
     torch.manual_seed(1)
-    model = SentimentRNN(40, 6, 5, cell, num_layers, bidirectional, dense_size=4).eval()
+    model = _model(40, 6, 5, cell, num_layers, bidirectional, dense_size=4).eval()
     ids, lengths = _batch([[1, 2, 3], [4, 5, 6, 7, 8, 9], [10], [11, 12, 13, 14]])
     with torch.no_grad():
         model.packing = "padded"
@@ -106,7 +121,7 @@ def test_packed_and_padded_paths_agree(cell, bidirectional, num_layers):
 @pytest.mark.parametrize("cell", CELLS)
 def test_final_state_is_state_at_real_last_token(cell):
     torch.manual_seed(2)
-    model = SentimentRNN(20, 4, 3, cell).eval()
+    model = _model(20, 4, 3, cell).eval()
     seq = [5, 6, 7]
     ids, lengths = _batch([seq, [1, 2, 3, 4, 5, 6, 7, 8]])
     with torch.no_grad():
@@ -118,7 +133,7 @@ def test_final_state_is_state_at_real_last_token(cell):
 @pytest.mark.parametrize("cell", CELLS)
 def test_bidirectional_reads_both_final_states(cell):
     torch.manual_seed(3)
-    model = SentimentRNN(20, 4, 3, cell, bidirectional=True).eval()
+    model = _model(20, 4, 3, cell, bidirectional=True).eval()
     assert model.output.in_features == 2 * 3
     seq = [4, 9, 1, 7, 3]
     ids, lengths = _batch([seq, [2, 2, 2, 2, 2, 2, 2, 2]])
@@ -149,9 +164,7 @@ def test_bidirectional_reads_both_final_states(cell):
 )
 def test_step_states_end_at_final_states(cell, bidirectional, num_layers, packing):
     torch.manual_seed(4)
-    model = SentimentRNN(
-        20, 4, 3, cell, num_layers, bidirectional, dense_size=5, packing=packing
-    ).eval()
+    model = _model(20, 4, 3, cell, num_layers, bidirectional, dense_size=5, packing=packing).eval()
     seqs = [[5, 6, 7], [1, 2, 3, 4, 5, 6, 7, 8], [9]]
     ids, lengths = _batch(seqs)
     with torch.no_grad():
@@ -172,7 +185,7 @@ def test_step_states_end_at_final_states(cell, bidirectional, num_layers, packin
 
 def test_step_states_pair_the_directions_by_tokens_read():
     torch.manual_seed(5)
-    model = SentimentRNN(20, 4, 3, "rnn", bidirectional=True).eval()
+    model = _model(20, 4, 3, "rnn", bidirectional=True).eval()
     seq = [4, 9, 1, 7]
     with torch.no_grad():
         steps = model.step_states(torch.tensor([seq]), torch.tensor([4]))  # [1, 4, 6]
@@ -189,7 +202,7 @@ def test_overfits_tiny_batch(cell):
     seqs = [[1, 2, 3, 4], [5, 6], [7, 8, 9], [2, 4, 6, 8, 1], [3, 3], [9, 1, 5], [6, 2], [8]]
     labels = torch.tensor([1, 0, 1, 0, 1, 0, 1, 0], dtype=torch.float)
     ids, lengths = _batch(seqs)
-    model = SentimentRNN(10, 8, 16, cell, bidirectional=True, dense_size=8)
+    model = _model(10, 8, 16, cell, bidirectional=True, dense_size=8)
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     for _ in range(150):
@@ -205,19 +218,19 @@ def test_overfits_tiny_batch(cell):
 
 def test_pad_row_is_zero_and_pretrained_is_used():
     pretrained = torch.randn(12, 5)
-    model = SentimentRNN(12, 5, 4, pretrained=pretrained, pad_idx=0, freeze_embeddings=True)
+    model = _model(12, 5, 4, pretrained=pretrained, pad_idx=0, freeze_embeddings=True)
     assert torch.equal(model.embedding.weight[0], torch.zeros(5))
     torch.testing.assert_close(model.embedding.weight[1:], pretrained[1:])
     assert not model.embedding.weight.requires_grad
     with pytest.raises(ValueError, match=r"shape \(12, 4\).*\(12, 5\)"):
-        SentimentRNN(12, 5, 4, pretrained=torch.randn(12, 4))
+        _model(12, 5, 4, pretrained=torch.randn(12, 4))
 
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_orthogonal_init_of_recurrent_blocks(cell):
     torch.manual_seed(0)
-    model = SentimentRNN(10, 4, 6, cell, bidirectional=True, orthogonal_init=True)
-    default = SentimentRNN(10, 4, 6, cell, bidirectional=True)
+    model = _model(10, 4, 6, cell, bidirectional=True, orthogonal_init=True)
+    default = _model(10, 4, 6, cell, bidirectional=True)
     assert num_trainable_parameters(model) == num_trainable_parameters(default)
     for direction in model.layers[0]:
         blocks = direction.weight_hh_l0.detach().split(6, dim=0)
@@ -230,44 +243,48 @@ def test_orthogonal_init_of_recurrent_blocks(cell):
 
 def test_config_round_trip():
     torch.manual_seed(0)
-    model = SentimentRNN(25, 6, 7, "gru", 2, True, dense_size=3, dropout=0.1)
+    model = _model(25, 6, 7, "gru", 2, True, dense_size=3, dropout=0.1)
     import json
 
-    config = json.loads(json.dumps(model.config))  # JSON-able
-    rebuilt = build_classifier(config)
+    payload = json.loads(json.dumps(model.config.to_dict()))  # JSON-able
+    config = ClassifierConfig.from_dict(payload)
+    assert config == model.config
+    rebuilt = SentimentRNN(config)
     rebuilt.load_state_dict(model.state_dict())
     ids, lengths = _batch([[1, 2, 3], [4, 5]])
     model.eval()
     rebuilt.eval()
     torch.testing.assert_close(model(ids, lengths), rebuilt(ids, lengths))
-    assert SentimentRNN.from_config(config).config == model.config
-    with pytest.raises(ValueError, match="unknown config key"):
-        build_classifier({**config, "hidden": 3})
+    with pytest.raises(ValueError, match=r"unknown ClassifierConfig field\(s\) \['hidden'\]"):
+        ClassifierConfig.from_dict({**payload, "hidden": 3})
+    with pytest.raises(ValueError, match="needs a ClassifierConfig"):
+        SentimentRNN(payload)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"cell": "transformer"}, r"unknown cell 'transformer'.*\['gru', 'lstm', 'rnn'\]"),
-        ({"packing": "zip"}, r"unknown packing 'zip'.*'padded'"),
-        ({"hidden_size": 0}, "hidden_size must be a positive integer"),
+        ({"cell": "transformer"}, r"cell must be one of \['rnn', 'lstm', 'gru'\], got 'transf"),
+        ({"packing": "zip"}, r"packing must be one of .*'padded'.*got 'zip'"),
+        ({"hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
         ({"num_layers": 1.5}, "num_layers must be a positive integer"),
         ({"dense_size": -3}, "dense_size must be a positive integer or None"),
         ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
-        ({"bidirectional": "yes"}, "unknown bidirectional 'yes'"),
-        ({"pad_idx": 99}, r"pad_idx must be an integer in \[0, 10\)"),
+        ({"bidirectional": "yes"}, r"bidirectional must be one of \[False, True\], got 'yes'"),
+        ({"bidirectional": 1}, r"bidirectional must be one of \[False, True\], got 1"),
+        ({"pad_idx": 99}, r"pad_idx must be an id in \[0, vocab_size = 10\)"),
     ],
 )
 def test_bad_options_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        SentimentRNN(**{"vocab_size": 10, "embedding_dim": 4, **kwargs})
+        _model(**{"vocab_size": 10, "embedding_dim": 4, **kwargs})
 
 
 def test_bad_inputs_raise():
-    model = SentimentRNN(10, 4, 3)
+    model = _model(10, 4, 3)
     with pytest.raises(ValueError, match=r"ids must be \[batch, seq_len\]"):
         model(torch.tensor([1, 2, 3]), torch.tensor([3]))
     with pytest.raises(ValueError, match="lengths must be in"):
         model(torch.tensor([[1, 2, 0]]), torch.tensor([4]))
-    with pytest.raises(ValueError, match="unknown cell"):
-        classifier_parameter_count(10, 4, 3, "cnn")
+    with pytest.raises(ValueError, match="cell must be one of"):
+        ClassifierConfig(10, 4, 3, "cnn")

@@ -41,11 +41,11 @@ def test_attention_heatmap_checks_shapes():
 
 def test_history_best_and_format():
     history = _history([0.5, 0.2, 0.3])
-    assert history.best("val_accuracy")["epoch"] == 2
-    assert history.best("train_loss", mode="min")["epoch"] == 2
+    with pytest.raises(ValueError, match="no selected epoch"):
+        history.best  # noqa: B018
+    history.best_epoch = 2
+    assert history.best == history.epochs[1]
     assert history.total_seconds == 6.0
     assert History.from_dict(history.to_dict()) == history
     line = format_epoch(history.epochs[0], "rnn")
-    assert line == "rnn | epoch 1 | train_loss 0.5000 | val_accuracy 0.5000 | 2.0 s"
-    with pytest.raises(ValueError, match="no epoch has metric"):
-        history.best("test_accuracy")
+    assert line == "rnn | epoch 1 | train_loss 0.5 | val_accuracy 0.5 | 2.0 s"

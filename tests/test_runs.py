@@ -1,79 +1,170 @@
-import types
+"""Saved runs: the key decides reuse; writes are atomic; unreadable runs are handled."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
 
 import pytest
 import torch
-from torch import nn
 
-from rnnlib.history import History
-from rnnlib.runs import RunStore, code_version, fingerprint
+from rnnlib.config import ClassifierConfig, TrainConfig
+from rnnlib.models import build_model
+from rnnlib.runs import (
+    PACKAGE_DIR,
+    RunStore,
+    fingerprint,
+    load_run,
+    run_key,
+    source_fingerprint,
+)
+
+CONFIG = ClassifierConfig(vocab_size=12, embedding_dim=4, hidden_size=3)
 
 
-def _build():
+def _key(**changes):
+    args = {"seed": 0, "data": "abc", **changes}
+    return run_key(args.pop("config", CONFIG), args.pop("train", TrainConfig()), **args)
+
+
+def _save(store, key, name="tiny"):
     torch.manual_seed(0)
-    return nn.Linear(3, 2)
+    model = build_model(CONFIG)
+    return model, store.save(name, key, model, {"history": {"epochs": []}})
 
 
-def _trainer(calls):
-    def train(model):
-        calls.append(1)
-        with torch.no_grad():
-            model.weight.fill_(0.5)
-        history = History()
-        history.add_epoch(train_loss=0.1, seconds=1.0)
-        return history, {"test_accuracy": 0.9}
-
-    return train
-
-
-def test_train_then_load_gives_the_same_weights_and_results(tmp_path):
-    store, calls = RunStore(tmp_path), []
-    key = {"config": {"hidden": 3}, "seed": 0}
-    first = store.train_or_load("lin", key, _build, _trainer(calls))
-    assert not first.loaded and calls == [1]
-    second = store.train_or_load("lin", key, _build, _trainer(calls))
-    assert second.loaded and calls == [1]
-    torch.testing.assert_close(second.model.weight, torch.full((2, 3), 0.5))
-    assert second.extra == {"test_accuracy": 0.9}
-    assert second.history.epochs == first.history.epochs
+def test_save_then_load_gives_the_same_weights_and_record(tmp_path):
+    store = RunStore(tmp_path)
+    model, path = _save(store, _key())
+    loaded, payload, where = store.load("tiny", _key())
+    assert where == path and path.name.startswith("tiny-s0-")
+    for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert payload["history"] == {"epochs": []} and payload["key"]["config"]["type"] == (
+        "ClassifierConfig"
+    )
+    assert load_run(path)[1] == payload
 
 
-def test_a_different_key_or_retrain_trains_again(tmp_path):
-    store, calls = RunStore(tmp_path), []
-    store.train_or_load("lin", {"seed": 0}, _build, _trainer(calls))
-    store.train_or_load("lin", {"seed": 1}, _build, _trainer(calls))
-    store.train_or_load("lin", {"seed": 1}, _build, _trainer(calls), retrain=True)
-    assert calls == [1, 1, 1]
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"seed": 1},
+        {"data": "abd"},
+        {"config": CONFIG.replace(hidden_size=4)},
+        {"train": TrainConfig(lr=0.002)},
+        {"pretrained": torch.zeros(12, 4)},
+    ],
+)
+def test_anything_that_decides_a_run_changes_its_key(tmp_path, change):
+    store = RunStore(tmp_path)
+    _save(store, _key())
+    assert store.path("tiny", _key(**change)) != store.path("tiny", _key())
+    assert store.load("tiny", _key(**change)) is None
+
+
+def test_pretrained_tables_are_keyed_by_their_values():
+    a, b = torch.zeros(12, 4), torch.zeros(12, 4)
+    b[3, 1] = 1e-3
+    assert fingerprint(_key(pretrained=a)) == fingerprint(_key(pretrained=a.clone()))
+    assert fingerprint(_key(pretrained=a)) != fingerprint(_key(pretrained=b))
+
+
+def test_editing_any_module_changes_the_key_but_not_a_comment(tmp_path):
+    copy = tmp_path / "rnnlib"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_fingerprint(copy) == source_fingerprint(PACKAGE_DIR)
+    modules = sorted(p for p in copy.rglob("*.py"))
+    assert {p.name for p in modules} >= {"elman.py", "text.py", "plots.py", "report.py"}
+    for module in modules:
+        original = module.read_text()
+        module.write_text(original + "\n# a comment\n")
+        source_fingerprint.cache_clear()
+        assert source_fingerprint(copy) == source_fingerprint(PACKAGE_DIR), module.name
+        module.write_text(original + "\nEDITED = 1\n")
+        source_fingerprint.cache_clear()
+        assert source_fingerprint(copy) != source_fingerprint(PACKAGE_DIR), module.name
+        module.write_text(original)
+    source_fingerprint.cache_clear()
+
+
+def test_docstrings_do_not_change_the_code_fingerprint(tmp_path):
+    copy = tmp_path / "rnnlib"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    module = copy / "train.py"
+    module.write_text(module.read_text().replace('"""One training loop', '"""The training loop', 1))
+    source_fingerprint.cache_clear()
+    assert source_fingerprint(copy) == source_fingerprint(PACKAGE_DIR)
+    source_fingerprint.cache_clear()
 
 
 def test_an_interrupted_run_is_not_mistaken_for_a_complete_one(tmp_path):
-    store, calls = RunStore(tmp_path), []
-    key = {"seed": 0}
-    partial = store.path("lin", key).with_name(store.path("lin", key).name + ".partial")
+    store = RunStore(tmp_path)
+    final = store.path("tiny", _key())
+    partial = final.with_name(final.name + ".partial-123")
     partial.mkdir(parents=True)
     (partial / "model.pt").write_bytes(b"half")
-    run = store.train_or_load("lin", key, _build, _trainer(calls))
-    assert not run.loaded and calls == [1]
-    assert not partial.exists()
+    assert store.load("tiny", _key()) is None
 
 
 def test_a_corrupt_run_is_retrained_with_a_warning(tmp_path):
-    store, calls = RunStore(tmp_path), []
-    key = {"seed": 0}
-    path = store.train_or_load("lin", key, _build, _trainer(calls)).path
+    store = RunStore(tmp_path)
+    _, path = _save(store, _key())
     (path / "model.pt").write_bytes(b"not a checkpoint")
-    with pytest.warns(UserWarning, match="unreadable"):
-        run = store.train_or_load("lin", key, _build, _trainer(calls))
-    assert not run.loaded and calls == [1, 1]
+    with pytest.warns(UserWarning, match=r"(?s)unusable.*training it again"):
+        assert store.load("tiny", _key()) is None
+    _save(store, _key())
     (path / "run.json").write_text("{")
-    with pytest.warns(UserWarning, match="unreadable"):
-        store.train_or_load("lin", key, _build, _trainer(calls))
-    assert calls == [1, 1, 1]
+    with pytest.warns(UserWarning, match="unusable"):
+        assert store.load("tiny", _key()) is None
 
 
-def test_fingerprint_and_code_version_are_stable_and_sensitive():
+def test_a_run_saved_under_another_key_is_not_trusted(tmp_path):
+    store = RunStore(tmp_path)
+    _, path = _save(store, _key())
+    payload = json.loads((path / "run.json").read_text())
+    payload["key"]["seed"] = 5
+    (path / "run.json").write_text(json.dumps(payload))
+    with pytest.warns(UserWarning, match="does not match"):
+        assert store.load("tiny", _key()) is None
+
+
+def test_an_unreadable_run_is_reported_and_left_in_place(tmp_path, monkeypatch):
+    store = RunStore(tmp_path)
+    _, path = _save(store, _key())
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(torch, "load", denied)
+    with pytest.raises(PermissionError, match=f"{path}.*cannot be read.*permissions"):
+        store.load("tiny", _key())
+    assert (path / "model.pt").is_file()
+
+
+def test_weights_are_never_unpickled(tmp_path):
+    store = RunStore(tmp_path)
+    _, path = _save(store, _key())
+
+    class Planted:
+        def __reduce__(self):
+            return (os.system, ("touch planted",))
+
+    torch.save({"x": Planted()}, path / "model.pt")
+    with pytest.warns(UserWarning, match="unusable"):
+        assert store.load("tiny", _key()) is None
+    assert not (tmp_path / "planted").exists() and not os.path.exists("planted")
+
+
+def test_update_adds_fields_atomically(tmp_path):
+    store = RunStore(tmp_path)
+    _, path = _save(store, _key())
+    store.update(path, test={"accuracy": 0.5})
+    assert store.load("tiny", _key())[1]["test"] == {"accuracy": 0.5}
+    assert sorted(p.name for p in path.iterdir()) == ["model.pt", "run.json"]
+
+
+def test_fingerprint_is_stable_and_sensitive():
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
-    import rnnlib.history as module
-
-    assert code_version([module]) == code_version([module])
-    assert code_version([module]) != code_version([types])

@@ -9,19 +9,19 @@ import torch
 
 from rnnlib.baseline import bow_baseline, imdb_bow_baseline
 from rnnlib.batching import SequenceDataset
-from rnnlib.history import History
+from rnnlib.config import ClassifierConfig, TrainConfig
 from rnnlib.models.classifier import SentimentRNN
 from rnnlib.sentiment import (
-    evaluate_classifier,
-    fit_classifier,
-    predict_proba,
+    SentimentTask,
+    predict,
+    predict_logits,
     prepare_sentiment_data,
-    run_experiment,
-    split_indices,
     truncate,
     word2vec_corpus,
 )
 from rnnlib.text import UNK
+from rnnlib.train import fit
+from rnnlib.utils import split_indices
 
 POSITIVE = ["good", "great", "fun", "superb"]
 NEGATIVE = ["bad", "awful", "dull", "boring"]
@@ -111,10 +111,15 @@ def test_validation_words_do_not_leak_into_vocab():
 def test_prepare_truncates_min_freq_and_smoke_subset():
     dd = _dataset_dict(n_train=80, n_test=40)
     data = prepare_sentiment_data(
-        dd, max_len=4, truncation="head", min_freq=1000, val_size=0.25, max_examples=7
+        dd, max_len=4, truncation="head", min_freq=3, val_size=0.25, max_examples=7
     )
-    assert len(data.vocab) == 2  # only <pad> and <unk> survive min_freq 1000
+    # min_freq counts the 7 training reviews kept: rarer words are left out
+    kept = [dd["train"][int(i)]["tokens"] for i in data.train_indices]
+    counts = {w: sum(t.count(w) for t in kept) for w in data.vocab.itos[2:]}
+    assert counts and min(counts.values()) >= 3
     assert max(data.train.lengths) <= 4
+    with pytest.raises(ValueError, match="min_freq=1000"):
+        prepare_sentiment_data(dd, min_freq=1000, val_size=10)
     assert (len(data.train), len(data.val), len(data.test)) == (7, 7, 7)
     assert set(data.summary().split()) >= {"vocab", "train", "test"}
     with pytest.raises(ValueError, match="unknown truncation side"):
@@ -143,147 +148,50 @@ def tiny_data():
     )
 
 
-def test_fit_learns_tiny_task_and_logs_one_line_per_epoch(tiny_data):
-    torch.manual_seed(0)
-    model = SentimentRNN(len(tiny_data.vocab), 16, 16, "gru", bidirectional=True)
-    lines: list[str] = []
-    history = fit_classifier(
-        model,
-        tiny_data.train,
-        tiny_data.val,
-        epochs=8,
-        lr=0.02,
-        batch_size=16,
-        seed=0,
-        name="tiny",
-        log=lines.append,
+def _trained(tiny_data, *, cell="gru", step_loss_weight=0.0, epochs=6, seed=0):
+    torch.manual_seed(seed)
+    model = SentimentRNN(ClassifierConfig(len(tiny_data.vocab), 8, 8, cell, orthogonal_init=True))
+    config = TrainConfig(
+        max_epochs=epochs, lr=0.02, batch_size=16, step_loss_weight=step_loss_weight
     )
-    assert isinstance(history, History)
-    assert len(lines) == 8 and all(line.startswith("tiny | epoch") for line in lines)
-    assert "\n" not in "".join(lines)
-    assert set(history.metric_names()) >= {
-        "train_loss",
-        "train_accuracy",
-        "val_loss",
-        "val_accuracy",
-        "seconds",
-    }
-    assert len(history.step_losses) == 8 * -(-len(tiny_data.train) // 16)  # ceil
-    assert history.best("val_accuracy")["val_accuracy"] == 1.0
-    assert evaluate_classifier(model, tiny_data.test)["accuracy"] >= 0.95
-    assert history.column("train_loss")[-1] < history.column("train_loss")[0]
+    history = fit(model, SentimentTask(), tiny_data.train, tiny_data.val, config, log=None)
+    return model, history
 
 
-def test_fit_restores_best_validation_weights(tiny_data):
+def test_evaluate_and_predict_logits_agree(tiny_data):
     torch.manual_seed(0)
-    model = SentimentRNN(len(tiny_data.vocab), 8, 8, "gru")
-    # Validation labels flipped: the better the model learns, the worse it does there, so the
-    # best validation epoch is an early one and the last epoch's weights must be discarded.
-    flipped = SequenceDataset(tiny_data.val.sequences, [1 - y for y in tiny_data.val.targets])
-    history = fit_classifier(
-        model, tiny_data.train, flipped, epochs=6, lr=0.02, batch_size=8, seed=1, log=None
-    )
-    best = history.best("val_accuracy")
-    last = history.epochs[-1]
-    assert best["epoch"] < last["epoch"] and best["val_accuracy"] > last["val_accuracy"]
-    restored = evaluate_classifier(model, flipped)
-    assert restored["accuracy"] == pytest.approx(best["val_accuracy"])
-    assert restored["loss"] == pytest.approx(best["val_loss"], rel=1e-5)
-
-
-def test_fit_is_reproducible_with_seed(tiny_data):
-    def train():
-        torch.manual_seed(5)
-        model = SentimentRNN(len(tiny_data.vocab), 8, 8, "lstm", dropout=0.2)
-        h = fit_classifier(
-            model,
-            tiny_data.train,
-            tiny_data.val,
-            epochs=2,
-            lr=0.01,
-            batch_size=16,
-            seed=7,
-            log=None,
-        )
-        return h.step_losses
-
-    assert train() == train()
-
-
-def test_evaluate_and_predict_proba_agree(tiny_data):
-    torch.manual_seed(0)
-    model = SentimentRNN(len(tiny_data.vocab), 8, 8, "rnn", dropout=0.5)
+    model = SentimentRNN(ClassifierConfig(len(tiny_data.vocab), 8, 8, "rnn", dropout=0.5))
     model.train()
-    metrics = evaluate_classifier(model, tiny_data.test, batch_size=7)
+    metrics = SentimentTask().evaluate(model, tiny_data.test, batch_size=7)
     assert model.training  # mode restored
-    probs = predict_proba(model, tiny_data.test, batch_size=7)
+    probs = torch.sigmoid(predict_logits(model, tiny_data.test.sequences, batch_size=7))
     labels = torch.tensor([float(t) for t in tiny_data.test.targets])
     assert metrics["accuracy"] == pytest.approx(((probs > 0.5).float() == labels).float().mean())
     expected_loss = torch.nn.functional.binary_cross_entropy(probs, labels).item()
     assert metrics["loss"] == pytest.approx(expected_loss, rel=1e-4)
-    # predict_proba returns dataset order: compare with a single example alone.
+    # predict_logits returns the sequences' order: compare with a single example alone.
     ids = tiny_data.test.sequences[3].unsqueeze(0)
     alone = model.predict_proba(ids, torch.tensor([ids.shape[1]]))
     torch.testing.assert_close(probs[3], alone[0])
     with pytest.raises(ValueError, match="empty"):
-        evaluate_classifier(model, SequenceDataset([], []))
-
-
-def test_run_experiment_reports_test_metrics(tiny_data):
-    lines: list[str] = []
-    run = run_experiment(
-        "gru",
-        {"embedding_dim": 8, "hidden_size": 8, "cell": "gru"},
-        tiny_data,
-        epochs=2,
-        lr=0.02,
-        batch_size=16,
-        log=lines.append,
-    )
-    assert len(lines) == 3 and "test_accuracy" in lines[-1]
-    row = run.row()
-    assert row["run"] == "gru" and 0.0 <= row["test_accuracy"] <= 1.0
-    assert row["parameters"] == sum(p.numel() for p in run.model.parameters())
-    assert run.settings["model"]["vocab_size"] == len(tiny_data.vocab)
+        SentimentTask().evaluate(model, SequenceDataset([], []))
 
 
 def test_step_loss_trains_and_changes_the_updates(tiny_data):
-    def train(weight: float):
-        torch.manual_seed(0)
-        model = SentimentRNN(len(tiny_data.vocab), 8, 8, "rnn", orthogonal_init=True)
-        history = fit_classifier(
-            model,
-            tiny_data.train,
-            tiny_data.val,
-            epochs=8,
-            lr=0.02,
-            batch_size=16,
-            seed=0,
-            step_loss_weight=weight,
-            log=None,
-        )
-        return model, history
-
-    model, history = train(0.5)
-    plain_model, plain = train(0.0)
+    model, history = _trained(tiny_data, cell="rnn", step_loss_weight=0.5, epochs=8)
+    _, plain = _trained(tiny_data, cell="rnn", step_loss_weight=0.0, epochs=8)
     # The first step's final-logit loss is the same (same weights, same batch) ...
     assert history.step_losses[0] == pytest.approx(plain.step_losses[0])
     # ... but the updates differ, so the runs do.
     assert history.step_losses[1] != pytest.approx(plain.step_losses[1])
-    assert history.best("val_accuracy")["val_accuracy"] >= 0.95
-    assert evaluate_classifier(model, tiny_data.test)["accuracy"] >= 0.9
+    assert history.best["val_accuracy"] >= 0.95
+    assert SentimentTask().evaluate(model, tiny_data.test)["accuracy"] >= 0.9
 
 
-def test_fit_rejects_bad_arguments(tiny_data):
-    model = SentimentRNN(len(tiny_data.vocab), 4, 4)
-    with pytest.raises(ValueError, match="epochs"):
-        fit_classifier(model, tiny_data.train, None, epochs=0, lr=1e-3)
-    with pytest.raises(ValueError, match="clip"):
-        fit_classifier(model, tiny_data.train, None, epochs=1, lr=1e-3, clip=0)
-    with pytest.raises(ValueError, match="step_loss_weight"):
-        fit_classifier(model, tiny_data.train, None, epochs=1, step_loss_weight=1.0)
-    with pytest.raises(ValueError, match="step_logits"):
-        fit_classifier(torch.nn.Linear(2, 1), tiny_data.train, None, epochs=1, step_loss_weight=0.5)
+def test_step_loss_needs_a_model_with_step_logits(tiny_data):
+    batch = SentimentTask().collate([tiny_data.train[0], tiny_data.train[1]])
+    with pytest.raises(AttributeError, match="step_logits"):
+        SentimentTask().step(torch.nn.Linear(2, 1), batch, TrainConfig(step_loss_weight=0.5))
 
 
 def test_bow_baseline_on_tiny_data(tiny_data):
@@ -322,31 +230,39 @@ def test_imdb_bow_baseline_fits_only_the_given_training_rows():
         imdb_bow_baseline({"train": dd["train"].remove_columns("tokens"), "test": dd["test"]}, rows)
 
 
-def test_run_experiment_with_a_store_loads_the_saved_run(tiny_data, tmp_path):
-    from rnnlib.runs import RunStore
+def test_predict_new_text_from_a_saved_run(tmp_path):
+    from rnnlib.experiments import train_or_load
 
-    store, config = RunStore(tmp_path), dict(embedding_dim=8, hidden_size=6, cell="gru")
-    kwargs = dict(epochs=2, lr=1e-2, batch_size=8, store=store, log=None)
-    first = run_experiment("tiny", config, tiny_data, **kwargs)
-    second = run_experiment("tiny", config, tiny_data, **kwargs)
-    assert not first.loaded and second.loaded
-    assert second.test == first.test
-    assert evaluate_classifier(second.model, tiny_data.test) == pytest.approx(first.test)
-    result = second.result()
-    assert result["cell"] == "gru" and result["trainable_params"] == first.parameters
-    assert result["test_accuracy"] == first.test["accuracy"]
-    other = run_experiment("tiny", {**config, "hidden_size": 7}, tiny_data, **kwargs)
-    assert not other.loaded
+    data = prepare_sentiment_data(
+        _dataset_dict(n_train=160, n_test=40), max_len=6, min_freq=1, val_size=40, seed=0
+    )
+    config = ClassifierConfig(len(data.vocab), 8, 8, "gru")
+    train = TrainConfig(max_epochs=6, lr=0.02, batch_size=16)
+    run = train_or_load("tiny", config, train, data, store=tmp_path, log=None)
+    texts = ["The movie was GREAT, great fun", "an awful, boring plot"]
+    from_run = predict(run, texts)
+    from_disk = predict(run.path, texts)  # only the saved run is read
+    assert from_run == pytest.approx(from_disk)
+    assert from_run[0] > 0.5 > from_run[1]
+    # New text is truncated as the training reviews were: the last 6 tokens.
+    long_review = "great " + "the movie " * 10 + "awful"
+    assert predict(run, long_review) == predict(run, "movie the movie the movie awful")
+    assert predict(run, long_review) != predict(run, "great the movie awful")
+    with pytest.raises(ValueError, match="text 1 cannot be classified"):
+        predict(run, ["good", ".,;"])
+    with pytest.raises(ValueError, match="at least one text"):
+        predict(run, [])
+    with pytest.raises(FileNotFoundError, match="not a saved run"):
+        predict(tmp_path / "nothing-here", ["good"])
 
 
 def test_cached_word2vec_is_trained_once(tmp_path):
-    from rnnlib.runs import RunStore
     from rnnlib.sentiment import cached_word2vec
 
     dd = _dataset_dict()
     data = prepare_sentiment_data(dd, min_freq=1, val_size=10, seed=0)
-    store, lines = RunStore(tmp_path), []
-    kwargs = dict(dim=6, min_count=1, epochs=1, workers=1, store=store, log=lines.append)
+    lines = []
+    kwargs = dict(dim=6, min_count=1, epochs=1, workers=1, folder=tmp_path, log=lines.append)
     first = cached_word2vec(dd, data, **kwargs)
     second = cached_word2vec(dd, data, **kwargs)
     assert "loaded from" in lines[-1] and "loaded from" not in lines[0]

@@ -9,15 +9,14 @@ import pytest
 import torch
 from torch import nn
 
+from rnnlib.config import Seq2SeqConfig
 from rnnlib.models.seq2seq import (
     AttentionDecoderModule,
     AttentionModule,
     DecoderModule,
     Encoder,
     Seq2Seq,
-    build_seq2seq,
     lengths_to_mask,
-    seq2seq_parameter_count,
 )
 from rnnlib.utils import num_trainable_parameters
 
@@ -27,7 +26,11 @@ PAD, SOS, EOS = 0, 1, 2
 SRC_V, TGT_V, E, H = 11, 7, 6, 5
 
 
-def make_config(**overrides):
+def make_config(**overrides) -> Seq2SeqConfig:
+    return Seq2SeqConfig(**make_fields(**overrides))
+
+
+def make_fields(**overrides) -> dict:
     cfg = {
         "src_vocab_size": SRC_V,
         "tgt_vocab_size": TGT_V,
@@ -42,7 +45,7 @@ def make_config(**overrides):
 
 def make_model(attention: bool, seed: int = 0, **overrides) -> Seq2Seq:
     torch.manual_seed(seed)
-    return build_seq2seq(make_config(attention=attention, **overrides)).eval()
+    return Seq2Seq(make_config(attention=attention, **overrides)).eval()
 
 
 def padded_batch():
@@ -109,7 +112,7 @@ def test_attention_rejects_mismatched_sizes():
 def test_decoder_output_shapes(attention):
     model = make_model(attention)
     src, lengths = padded_batch()
-    logits, attn = model(src, lengths, max_length=7, stop_at_eos=False)
+    logits, attn = model(src, lengths, max_len=7, stop_at_eos=False)
     assert logits.shape == (3, 7, TGT_V)
     if attention:
         assert attn.shape == (3, 7, 4)
@@ -150,10 +153,10 @@ def test_padded_batch_decodes_like_each_example_alone(attention):
     model = make_model(attention, seed=3)
     src, lengths = padded_batch()
     with torch.no_grad():
-        logits, attn = model(src, lengths, max_length=6, stop_at_eos=False)
+        logits, attn = model(src, lengths, max_len=6, stop_at_eos=False)
         for b, n in enumerate(lengths.tolist()):
             alone, alone_attn = model(
-                src[b : b + 1, :n], lengths[b : b + 1], max_length=6, stop_at_eos=False
+                src[b : b + 1, :n], lengths[b : b + 1], max_len=6, stop_at_eos=False
             )
             torch.testing.assert_close(logits[b : b + 1], alone, atol=1e-5, rtol=1e-5)
             if attention:
@@ -165,7 +168,7 @@ def test_batch_size_comes_from_the_input(attention):
     model = make_model(attention)
     for batch in (1, 5):
         src = torch.randint(3, SRC_V, (batch, 3))
-        logits, _ = model(src, torch.full((batch,), 3), max_length=2, stop_at_eos=False)
+        logits, _ = model(src, torch.full((batch,), 3), max_len=2, stop_at_eos=False)
         assert logits.shape == (batch, 2, TGT_V)
 
 
@@ -182,11 +185,11 @@ def test_free_running_decoding_stops_when_all_emitted_eos(attention):
     model = make_model(attention)
     src, lengths = padded_batch()
     _force_output(model, EOS)
-    logits, attn = model(src, lengths, max_length=9)
+    logits, attn = model(src, lengths, max_len=9)
     assert logits.shape[1] == 1  # every sequence emitted <eos> at the first step
-    assert model(src, lengths, max_length=9, stop_at_eos=False)[0].shape[1] == 9
+    assert model(src, lengths, max_len=9, stop_at_eos=False)[0].shape[1] == 9
     _force_output(model, 4)  # never <eos>: runs to max_length
-    assert model(src, lengths, max_length=9)[0].shape[1] == 9
+    assert model(src, lengths, max_len=9)[0].shape[1] == 9
 
 
 @pytest.mark.parametrize("attention", [False, True])
@@ -195,7 +198,7 @@ def test_decoder_feeds_back_its_own_greedy_prediction(attention):
     model = make_model(attention, seed=5)
     src, lengths = padded_batch()
     with torch.no_grad():
-        free, _ = model(src, lengths, max_length=5, stop_at_eos=False)
+        free, _ = model(src, lengths, max_len=5, stop_at_eos=False)
         greedy = free.argmax(-1)  # [B, 5]
         forced, _ = model(src, lengths, targets=greedy, teacher_forcing_ratio=1.0)
         zero_ratio, _ = model(src, lengths, targets=greedy * 0 + 3, teacher_forcing_ratio=0.0)
@@ -250,8 +253,8 @@ def test_parameter_formula_matches_the_model(attention, sizes):
         src_vocab_size=vs,
         tgt_vocab_size=vt,
     )
-    counts = seq2seq_parameter_count(cfg)
-    model = build_seq2seq(cfg)
+    counts = cfg.parameter_count()
+    model = Seq2Seq(cfg)
     assert counts["total"] == num_trainable_parameters(model)
     assert counts["attention"] == 0
     assert counts["encoder_lstm"] == sum(p.numel() for p in model.encoder.lstm.parameters())
@@ -266,7 +269,7 @@ def test_parameter_formula_matches_the_model(attention, sizes):
 def test_parameter_formula_by_hand():
     """E=2, H=1 (D=2), V_s=3, V_t=4, worked out on paper."""
     cfg = make_config(embedding_dim=2, hidden_size=1, src_vocab_size=3, tgt_vocab_size=4)
-    basic = seq2seq_parameter_count(cfg)
+    basic = cfg.parameter_count()
     # encoder LSTM per direction: W_ih 4x2 + W_hh 4x1 + 2 biases of 4 = 20 -> 40
     # decoder LSTMCell (D=2): W_ih 8x2 + W_hh 8x2 + 2 biases of 8 = 48; W_vocab (2+1)*4 = 12
     assert basic == {
@@ -278,15 +281,16 @@ def test_parameter_formula_by_hand():
         "W_vocab": 12,
         "total": 114,
     }
-    att = seq2seq_parameter_count({**cfg, "attention": True})
+    att = cfg.replace(attention=True).parameter_count()
     # decoder input 2 + 2 = 4: 8*4 + 8*2 + 16 = 64; W_vocab (4+1)*4 = 20
     assert att["decoder_lstm_cell"] == 64 and att["W_vocab"] == 20 and att["total"] == 138
 
 
 def test_config_is_json_and_rebuilds_the_same_model():
     model = make_model(True, seed=2)
-    cfg = json.loads(json.dumps(model.config))
-    rebuilt = build_seq2seq(cfg)
+    cfg = Seq2SeqConfig.from_dict(json.loads(json.dumps(model.config.to_dict())))
+    assert cfg == model.config
+    rebuilt = Seq2Seq(cfg)
     rebuilt.load_state_dict(model.state_dict())
     assert rebuilt.has_attention and not make_model(False).has_attention
     src, lengths = padded_batch()
@@ -303,25 +307,28 @@ def test_config_is_json_and_rebuilds_the_same_model():
         ({"eos_idx": SOS}, "distinct"),
         ({"sos_idx": TGT_V}, "sos_idx"),
         ({"dropout": 1.0}, "dropout"),
-        ({"layers": 2}, "unknown config"),
     ],
 )
 def test_bad_config_raises(bad, match):
     with pytest.raises(ValueError, match=match):
-        build_seq2seq(make_config(**bad))
+        make_config(**bad)
 
 
-def test_missing_config_key_raises():
-    cfg = make_config()
-    del cfg["tgt_vocab_size"]
-    with pytest.raises(ValueError, match="lacks"):
-        build_seq2seq(cfg)
-    with pytest.raises(ValueError, match="dict"):
-        build_seq2seq([("a", 1)])
+def test_unknown_or_missing_config_fields_raise():
+    with pytest.raises(ValueError, match=r"unknown Seq2SeqConfig field\(s\) \['layers'\]"):
+        Seq2SeqConfig.from_dict(make_fields(layers=2))
+    fields = make_fields()
+    del fields["tgt_vocab_size"]
+    with pytest.raises(ValueError, match=r"lacks the required field\(s\) \['tgt_vocab_size'\]"):
+        Seq2SeqConfig.from_dict(fields)
+    with pytest.raises(ValueError, match="needs a dict"):
+        Seq2SeqConfig.from_dict([("a", 1)])
+    with pytest.raises(ValueError, match="needs a Seq2SeqConfig"):
+        Seq2Seq(make_fields())
 
 
-def test_decoder_size_must_match_encoder():
-    enc = Encoder(SRC_V, E, H)
-    dec = DecoderModule(nn.Embedding(TGT_V, E), H, SOS, TGT_V, eos_idx=EOS)
-    with pytest.raises(ValueError, match="2 \\* encoder"):
-        Seq2Seq(enc, dec)
+@pytest.mark.parametrize("attention", [False, True])
+def test_decoder_starts_from_the_joined_encoder_states(attention):
+    model = make_model(attention)
+    assert model.decoder.hidden_size == model.encoder.output_size == 2 * H
+    assert model.decoder.lstm_cell.hidden_size == 2 * H

@@ -1,25 +1,41 @@
 """Models: the sentiment classifier (Part 1) and the seq2seq encoder/decoders (Part 2)."""
 
-from .classifier import SentimentRNN, build_classifier, classifier_parameter_count
-from .seq2seq import (
-    AttentionDecoderModule,
-    AttentionModule,
-    DecoderModule,
-    Encoder,
-    Seq2Seq,
-    build_seq2seq,
-    seq2seq_parameter_count,
-)
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..config import ClassifierConfig, Seq2SeqConfig
+from .classifier import LockedDropout, SentimentRNN
+from .seq2seq import AttentionDecoderModule, AttentionModule, DecoderModule, Encoder, Seq2Seq
+
+
+def build_model(
+    config: ClassifierConfig | Seq2SeqConfig, *, pretrained: torch.Tensor | None = None
+) -> nn.Module:
+    """A fresh model for ``config``: ``SentimentRNN`` or ``Seq2Seq``.
+
+    ``pretrained`` (an initial ``[vocab_size, embedding_dim]`` embedding table) applies to the
+    classifier only. Raises ``ValueError`` for any other kind of configuration.
+    """
+    if isinstance(config, ClassifierConfig):
+        return SentimentRNN(config, pretrained=pretrained)
+    if isinstance(config, Seq2SeqConfig):
+        if pretrained is not None:
+            raise ValueError("pretrained embeddings apply to the sentiment classifier only")
+        return Seq2Seq(config)
+    raise ValueError(
+        f"no model for a {type(config).__name__}; pass a ClassifierConfig or a Seq2SeqConfig"
+    )
+
 
 __all__ = [
     "AttentionDecoderModule",
     "AttentionModule",
     "DecoderModule",
     "Encoder",
-    "Seq2Seq",
+    "LockedDropout",
     "SentimentRNN",
-    "build_classifier",
-    "build_seq2seq",
-    "classifier_parameter_count",
-    "seq2seq_parameter_count",
+    "Seq2Seq",
+    "build_model",
 ]

@@ -28,169 +28,103 @@ count as one bidirectional multi-layer module.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_packed_sequence
 
 from ..batching import pack
+from ..config import ClassifierConfig
 from . import elman
 
 PACKING_MODES = ("auto", "packed", "padded")
-
-CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-# Gate groups per cell: each has an input matrix, a recurrent matrix and two bias vectors.
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def _check_choice(name: str, value: Any, allowed) -> None:
-    try:
-        ok = value in allowed
-    except TypeError:  # unhashable value
-        ok = False
-    if not ok:
-        raise ValueError(f"unknown {name} {value!r}; allowed values are {sorted(allowed)}")
-
-
-def _check_positive_int(name: str, value: Any, *, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be a positive integer{extra}, got {value!r}")
+RNN_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class SentimentRNN(nn.Module):
-    """Embedding + recurrent layers + (optional dense) + one output logit.
+    """Embedding + recurrent layers + (optional dense) + one output logit, as ``config`` says.
 
     Args:
-        vocab_size: number of rows of the embedding table (``len(vocab)``).
-        embedding_dim: size of each word vector.
-        hidden_size: size of the recurrent state (per direction).
-        cell: ``"rnn"`` (Elman, tanh), ``"lstm"`` or ``"gru"``.
-        num_layers: stacked recurrent layers; the output reads the last layer's final state.
-        bidirectional: also read the sequence right to left; the output layer then reads both
-            directions' final states (``2 * hidden_size`` features).
-        dense_size: if given, a ``Linear + ReLU`` layer of this size before the output layer.
-        dropout: dropout on the embeddings, between stacked layers, and on the features fed
-            to the dense/output layers (0 disables it). Along a sequence it is *locked*: one
-            mask per sequence, the same at every time step (``LockedDropout``).
-        pad_idx: id of ``<pad>``; its embedding row is zero and receives no gradient.
-        pretrained: optional ``[vocab_size, embedding_dim]`` initial embedding table.
-        freeze_embeddings: do not train the embedding table (it then has no trainable
-            parameters).
-        orthogonal_init: initialise each gate block of the recurrent matrices ``W_hh`` as an
-            orthogonal matrix (all singular values 1) instead of PyTorch's default uniform init
-            (spectral radius ~0.58 for H=100, so a vanilla RNN forgets within a few steps).
-            Measured on IMDB it helps the vanilla RNN; the parameter count is unchanged.
+        config: the architecture (``rnnlib.config.ClassifierConfig``); its
+            ``parameter_count()`` gives this model's trainable parameters.
+        pretrained: optional ``[vocab_size, embedding_dim]`` initial embedding table (e.g.
+            Word2Vec); the ``<pad>`` row is zeroed.
         packing: how final states are taken, ``"auto"`` / ``"packed"`` / ``"padded"`` (see the
             module docstring); it changes speed only, not the result.
+        fast_elman: in the padded mode, run a vanilla RNN through the hand-written BPTT of
+            ``rnnlib.models.elman`` (same numbers; about 15% faster to train on CPU). With
+            ``False`` it runs through ``nn.RNN``.
+
+    Raises:
+        ValueError: a ``pretrained`` table of the wrong shape, or an unknown ``packing``.
     """
 
     def __init__(
         self,
-        vocab_size: int,
-        embedding_dim: int,
-        hidden_size: int = 100,
-        cell: str = "rnn",
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        dense_size: int | None = None,
-        dropout: float = 0.0,
-        pad_idx: int = 0,
+        config: ClassifierConfig,
+        *,
         pretrained: torch.Tensor | None = None,
-        freeze_embeddings: bool = False,
-        orthogonal_init: bool = False,
         packing: str = "auto",
+        fast_elman: bool = True,
     ) -> None:
         super().__init__()
-        _check_choice("cell", cell, CELLS)
-        _check_choice("packing", packing, PACKING_MODES)
-        _check_positive_int("vocab_size", vocab_size)
-        _check_positive_int("embedding_dim", embedding_dim)
-        _check_positive_int("hidden_size", hidden_size)
-        _check_positive_int("num_layers", num_layers)
-        _check_positive_int("dense_size", dense_size, allow_none=True)
-        _check_choice("bidirectional", bidirectional, {False, True})
-        _check_choice("freeze_embeddings", freeze_embeddings, {False, True})
-        _check_choice("orthogonal_init", orthogonal_init, {False, True})
-        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        if (
-            isinstance(pad_idx, bool)
-            or not isinstance(pad_idx, int)
-            or not 0 <= pad_idx < vocab_size
-        ):
-            raise ValueError(f"pad_idx must be an integer in [0, {vocab_size}), got {pad_idx!r}")
-
-        self.config: dict[str, Any] = {
-            "vocab_size": vocab_size,
-            "embedding_dim": embedding_dim,
-            "hidden_size": hidden_size,
-            "cell": cell,
-            "num_layers": num_layers,
-            "bidirectional": bidirectional,
-            "dense_size": dense_size,
-            "dropout": float(dropout),
-            "pad_idx": pad_idx,
-            "freeze_embeddings": freeze_embeddings,
-            "orthogonal_init": orthogonal_init,
-            "packing": packing,
-        }
+        if not isinstance(config, ClassifierConfig):
+            raise ValueError(
+                f"SentimentRNN needs a ClassifierConfig, got {type(config).__name__}; build one "
+                "with rnnlib.config.ClassifierConfig(vocab_size=..., ...)"
+            )
+        if packing not in PACKING_MODES:
+            raise ValueError(f"packing must be one of {list(PACKING_MODES)}, got {packing!r}")
+        self.config = config
         self.packing = packing
-        self.cell = cell
-        self.num_layers = num_layers
-        self.hidden_size = hidden_size
-        self.num_directions = 2 if bidirectional else 1
+        self.fast_elman = fast_elman
+        self.num_directions = config.num_directions
+        hidden = config.hidden_size
 
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_idx)
+        self.embedding = nn.Embedding(
+            config.vocab_size, config.embedding_dim, padding_idx=config.pad_idx
+        )
         if pretrained is not None:
             pretrained = torch.as_tensor(pretrained, dtype=torch.float)
-            if tuple(pretrained.shape) != (vocab_size, embedding_dim):
+            expected = (config.vocab_size, config.embedding_dim)
+            if tuple(pretrained.shape) != expected:
                 raise ValueError(
                     f"pretrained embeddings have shape {tuple(pretrained.shape)}, expected "
-                    f"({vocab_size}, {embedding_dim}) = (vocab_size, embedding_dim)"
+                    f"{expected} = (vocab_size, embedding_dim)"
                 )
             with torch.no_grad():
                 self.embedding.weight.copy_(pretrained)
-                self.embedding.weight[pad_idx].zero_()
-        self.embedding.weight.requires_grad_(not freeze_embeddings)
+                self.embedding.weight[config.pad_idx].zero_()
+        self.embedding.weight.requires_grad_(not config.freeze_embeddings)
 
-        self.dropout = LockedDropout(dropout)
+        self.dropout = LockedDropout(config.dropout)
         # layers[l][d]: layer l, direction d (0 = left to right, 1 = right to left), each a
         # one-layer unidirectional PyTorch RNN/LSTM/GRU (same parameters as one bidirectional
-        # multi-layer module, but each direction can be run on its own; see ``final_states``).
+        # multi-layer module, but each direction can be run on its own; see ``_encode``).
         self.layers = nn.ModuleList(
             nn.ModuleList(
-                CELLS[cell](
-                    embedding_dim if layer == 0 else self.num_directions * hidden_size,
-                    hidden_size,
+                RNN_MODULES[config.cell](
+                    config.embedding_dim if layer == 0 else self.num_directions * hidden,
+                    hidden,
                     batch_first=True,
                 )
                 for _ in range(self.num_directions)
             )
-            for layer in range(num_layers)
+            for layer in range(config.num_layers)
         )
-        if orthogonal_init:
+        if config.orthogonal_init:
             for layer in self.layers:
                 for rnn in layer:
                     w_hh = rnn.weight_hh_l0  # [gates * hidden, hidden]
                     with torch.no_grad():
-                        for block in w_hh.split(hidden_size, dim=0):  # one per gate group
+                        for block in w_hh.split(hidden, dim=0):  # one per gate group
                             nn.init.orthogonal_(block)
-        features = self.num_directions * hidden_size
-        if dense_size is not None:
-            self.dense: nn.Module = nn.Sequential(nn.Linear(features, dense_size), nn.ReLU())
-            features = dense_size
+        features = self.num_directions * hidden
+        if config.dense_size is not None:
+            self.dense: nn.Module = nn.Sequential(nn.Linear(features, config.dense_size), nn.ReLU())
+            features = config.dense_size
         else:
             self.dense = nn.Identity()
         self.output = nn.Linear(features, 1)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SentimentRNN:
-        """A fresh model with the architecture in ``config`` (load weights with state_dict)."""
-        return build_classifier(config)
 
     def final_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Last layer's final state(s) at each sequence's real last token: ``[B, dirs * H]``."""
@@ -230,11 +164,11 @@ class SentimentRNN(nn.Module):
         finals: list[torch.Tensor] = []
         outputs: list[torch.Tensor] = []
         for depth, layer in enumerate(self.layers):
-            last_layer = depth == self.num_layers - 1
+            last_layer = depth == len(self.layers) - 1
             outputs, finals = [], []
             for direction, rnn in enumerate(layer):
                 inp = x if direction == 0 else _take(x, reverse)  # [batch, seq_len, features]
-                out, final = _run(rnn, inp, lengths, mode, need_outputs=steps or not last_layer)
+                out, final = _run(rnn, inp, lengths, mode, steps or not last_layer, self.fast_elman)
                 finals.append(final)  # [batch, hidden]
                 if out is not None:
                     # Inner layers feed the next one in reading order; the last layer's outputs
@@ -275,7 +209,7 @@ class SentimentRNN(nn.Module):
             self.train(was_training)
 
     def extra_repr(self) -> str:
-        return f"cell={self.cell!r}, directions={self.num_directions}"
+        return f"cell={self.config.cell!r}, directions={self.num_directions}"
 
 
 class LockedDropout(nn.Module):
@@ -319,7 +253,12 @@ def _take(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def _run(
-    rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, mode: str, need_outputs: bool
+    rnn: nn.RNNBase,
+    x: torch.Tensor,
+    lengths: torch.Tensor,
+    mode: str,
+    need_outputs: bool,
+    fast_elman: bool,
 ) -> tuple[torch.Tensor | None, torch.Tensor]:
     """One unidirectional layer: (outputs ``[batch, seq_len, hidden]`` or None, final
     ``[batch, hidden]`` at each sequence's real last token)."""
@@ -330,77 +269,9 @@ def _run(
         if need_outputs:
             out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
         return out, h_n[0]  # [batch, hidden]
-    if elman.supports(rnn):
+    if fast_elman and elman.supports(rnn):
         out = elman.elman_outputs(x, rnn)  # same as rnn(x)[0]; faster to train on CPU
     else:
         out, _ = rnn(x)  # [batch, seq_len, hidden]
     last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])  # [batch, 1, hidden]
     return out, out.gather(1, last).squeeze(1)  # [batch, hidden]
-
-
-def build_classifier(config: dict[str, Any]) -> SentimentRNN:
-    """Rebuild a ``SentimentRNN`` from its JSON-able ``config`` (``model.config``).
-
-    Pretrained embeddings are not part of the config: they are in the model's state_dict.
-    """
-    if not isinstance(config, dict):
-        raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    allowed = {
-        "vocab_size",
-        "embedding_dim",
-        "hidden_size",
-        "cell",
-        "num_layers",
-        "bidirectional",
-        "dense_size",
-        "dropout",
-        "pad_idx",
-        "freeze_embeddings",
-        "orthogonal_init",
-        "packing",
-    }
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        raise ValueError(f"unknown config key(s) {unknown}; allowed keys are {sorted(allowed)}")
-    return SentimentRNN(**config)
-
-
-def classifier_parameter_count(
-    vocab_size: int,
-    embedding_dim: int,
-    hidden_size: int = 100,
-    cell: str = "rnn",
-    num_layers: int = 1,
-    bidirectional: bool = False,
-    dense_size: int | None = None,
-    freeze_embeddings: bool = False,
-) -> dict[str, int]:
-    """Trainable parameters of a ``SentimentRNN``, by component, from the closed-form formula.
-
-    With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), input size ``I`` and hidden size ``H``, one
-    direction of one recurrent layer has ``g*H*I + g*H*H + 2*g*H`` parameters (PyTorch keeps
-    two bias vectors, ``b_ih`` and ``b_hh``). Layers after the first read ``dirs * H`` inputs.
-    The embedding counts ``V * E`` unless frozen (then it is reported as ``frozen``).
-    """
-    _check_choice("cell", cell, CELLS)
-    g, h, dirs = GATES[cell], hidden_size, 2 if bidirectional else 1
-    recurrent = 0
-    for layer in range(num_layers):
-        inputs = embedding_dim if layer == 0 else dirs * h
-        recurrent += dirs * (g * h * inputs + g * h * h + 2 * g * h)
-    features = dirs * h
-    dense = 0
-    if dense_size is not None:
-        dense = features * dense_size + dense_size
-        features = dense_size
-    output = features + 1
-    table = vocab_size * embedding_dim
-    embedding = 0 if freeze_embeddings else table
-    return {
-        "embedding": embedding,
-        "recurrent": recurrent,
-        "dense": dense,
-        "output": output,
-        "total": embedding + recurrent + dense + output,
-        "frozen": table if freeze_embeddings else 0,
-    }

@@ -28,22 +28,22 @@ at each step and for each example independently, feeds the gold previous token w
 probability ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without
 ``targets`` it is free-running greedy decoding: it never sees a gold token, and it stops early
 once every sequence of the batch has emitted ``<eos>`` (``stop_at_eos``), or after
-``max_sentence_length`` steps.
+``max_len`` steps.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_packed_sequence
 
 from ..batching import pack
+from ..config import Seq2SeqConfig
 
 # SCAN's longest action sequence has 48 actions; with <eos> a decoder needs 49 steps.
-DEFAULT_MAX_DECODE_LENGTH = 50
+DEFAULT_MAX_LEN = 50
 
 
 def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
@@ -149,7 +149,7 @@ class _GreedyDecoder(nn.Module):
         all_enc_hidden_states: torch.Tensor,
         final_enc_hidden_states: torch.Tensor,
         final_enc_cell_states: torch.Tensor,
-        max_sentence_length: int = DEFAULT_MAX_DECODE_LENGTH,
+        max_len: int = DEFAULT_MAX_LEN,
         *,
         targets: torch.Tensor | None = None,
         teacher_forcing_ratio: float = 0.0,
@@ -161,7 +161,7 @@ class _GreedyDecoder(nn.Module):
         ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``; ``targets
         [B, T]`` (gold ids ending with ``<eos>``, padded) turns on training mode: exactly ``T``
         steps, with teacher forcing at rate ``teacher_forcing_ratio``. Without ``targets``:
-        free-running greedy decoding for at most ``max_sentence_length`` steps, stopping early
+        free-running greedy decoding for at most ``max_len`` steps, stopping early
         once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
 
         Returns ``(logits [B, T', V], attention [B, T', S] or None)``.
@@ -173,9 +173,9 @@ class _GreedyDecoder(nn.Module):
         if targets is None and teacher_forcing_ratio > 0:
             raise ValueError("teacher forcing needs targets")
         batch = final_enc_hidden_states.size(0)  # from the input, not a global BATCH_SIZE
-        steps = targets.size(1) if targets is not None else max_sentence_length
+        steps = targets.size(1) if targets is not None else max_len
         if steps < 1:
-            raise ValueError(f"max_sentence_length must be >= 1, got {steps}")
+            raise ValueError(f"max_len must be >= 1, got {steps}")
         check_eos = targets is None and stop_at_eos and self.eos_idx is not None
 
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
@@ -221,7 +221,7 @@ class DecoderModule(_GreedyDecoder):
         embeddings_table: nn.Embedding,
         hidden_size: int,
         start_idx: int,
-        dst_vocab_size: int,
+        tgt_vocab_size: int,
         *,
         eos_idx: int | None = None,
         dropout: float = 0.0,
@@ -232,7 +232,7 @@ class DecoderModule(_GreedyDecoder):
         self._register_common(start_idx, eos_idx, dropout)
         embedding_dim = embeddings_table.embedding_dim
         # layer mapping the decoder state to the output vocabulary: D -> V
-        self.W_vocab = nn.Linear(hidden_size, dst_vocab_size)
+        self.W_vocab = nn.Linear(hidden_size, tgt_vocab_size)
         # recurrent decoder: input = embedding of the previous token (E), state size D
         self.lstm_cell = nn.LSTMCell(embedding_dim, hidden_size)
 
@@ -255,7 +255,7 @@ class AttentionDecoderModule(_GreedyDecoder):
         embeddings_size: int,
         hidden_size: int,
         start_idx: int,
-        dst_vocab_size: int,
+        tgt_vocab_size: int,
         *,
         eos_idx: int | None = None,
         dropout: float = 0.0,
@@ -271,7 +271,7 @@ class AttentionDecoderModule(_GreedyDecoder):
         self.hidden_size = hidden_size
         self._register_common(start_idx, eos_idx, dropout)
         # output layer reads [h_t ; O_t]: 2D -> V
-        self.W_vocab = nn.Linear(2 * hidden_size, dst_vocab_size)
+        self.W_vocab = nn.Linear(2 * hidden_size, tgt_vocab_size)
         # recurrent decoder: input [emb(y_{t-1}) ; O_{t-1}] (E + D), state size D
         self.lstm_cell = nn.LSTMCell(embeddings_size + hidden_size, hidden_size)
         self.attention = AttentionModule()
@@ -289,18 +289,36 @@ class AttentionDecoderModule(_GreedyDecoder):
 
 
 class Seq2Seq(nn.Module):
-    """Encoder + decoder; ``forward`` returns ``(logits [B, T, V], attention [B, T, S] | None)``."""
+    """Encoder + decoder built from a ``Seq2SeqConfig``.
 
-    def __init__(self, encoder: Encoder, decoder: _GreedyDecoder, config: dict | None = None):
+    ``forward`` returns ``(logits [B, T, V], attention [B, T, S] | None)``. The encoder has
+    ``H = config.hidden_size`` units per direction and the decoder ``D = 2H``, so the decoder
+    starts from the encoder's two final states joined (no projection). The source and target
+    embeddings are separate tables of size ``config.embedding_dim``.
+    """
+
+    def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
-        if decoder.hidden_size != encoder.output_size:
+        if not isinstance(config, Seq2SeqConfig):
             raise ValueError(
-                f"decoder hidden size {decoder.hidden_size} must be 2 * encoder hidden size "
-                f"({encoder.output_size}): the decoder starts from the joined final states"
+                f"Seq2Seq needs a Seq2SeqConfig, got {type(config).__name__}; build one with "
+                "rnnlib.config.Seq2SeqConfig(src_vocab_size=..., ...)"
             )
-        self.encoder = encoder
-        self.decoder = decoder
-        self.config = dict(config) if config is not None else None
+        self.config = config
+        e, h = config.embedding_dim, config.hidden_size
+        self.encoder = Encoder(
+            config.src_vocab_size, e, h, pad_idx=config.pad_idx, dropout=config.dropout
+        )
+        table = nn.Embedding(config.tgt_vocab_size, e, padding_idx=config.pad_idx)
+        options = {"eos_idx": config.eos_idx, "dropout": config.dropout}
+        if config.attention:
+            self.decoder: _GreedyDecoder = AttentionDecoderModule(
+                table, e, 2 * h, config.sos_idx, config.tgt_vocab_size, **options
+            )
+        else:
+            self.decoder = DecoderModule(
+                table, 2 * h, config.sos_idx, config.tgt_vocab_size, **options
+            )
 
     @property
     def has_attention(self) -> bool:
@@ -313,7 +331,7 @@ class Seq2Seq(nn.Module):
         *,
         targets: torch.Tensor | None = None,
         teacher_forcing_ratio: float = 0.0,
-        max_length: int = DEFAULT_MAX_DECODE_LENGTH,
+        max_len: int = DEFAULT_MAX_LEN,
         stop_at_eos: bool = True,
     ):
         """``src [B, S]``, ``src_lengths [B]`` -> ``(logits [B, T, V], attention | None)``."""
@@ -323,116 +341,9 @@ class Seq2Seq(nn.Module):
             all_states,
             h_last,
             c_last,
-            max_length,
+            max_len,
             targets=targets,
             teacher_forcing_ratio=teacher_forcing_ratio,
             src_mask=src_mask,
             stop_at_eos=stop_at_eos,
         )
-
-
-_REQUIRED = ("src_vocab_size", "tgt_vocab_size", "sos_idx", "eos_idx")
-_DEFAULTS = {
-    "attention": False,
-    "embedding_dim": 64,
-    "hidden_size": 64,
-    "dropout": 0.0,
-    "pad_idx": 0,
-}
-
-
-def _checked_config(config: Mapping) -> dict:
-    if not isinstance(config, Mapping):
-        raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    unknown = sorted(set(config) - set(_REQUIRED) - set(_DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"unknown config key(s) {unknown}; known: {sorted(_REQUIRED + tuple(_DEFAULTS))}"
-        )
-    missing = [k for k in _REQUIRED if k not in config]
-    if missing:
-        raise ValueError(f"config lacks {missing}")
-    cfg = {**_DEFAULTS, **config}
-    if not isinstance(cfg["attention"], bool):
-        raise ValueError(f"attention must be True or False, got {cfg['attention']!r}")
-    for key in ("src_vocab_size", "tgt_vocab_size", "embedding_dim", "hidden_size"):
-        if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
-            raise ValueError(f"{key} must be a positive int, got {cfg[key]!r}")
-    for key in ("sos_idx", "eos_idx", "pad_idx"):
-        if not isinstance(cfg[key], int) or not 0 <= cfg[key] < cfg["tgt_vocab_size"]:
-            raise ValueError(f"{key} must be an id of the target vocabulary, got {cfg[key]!r}")
-    if len({cfg["sos_idx"], cfg["eos_idx"], cfg["pad_idx"]}) != 3:
-        raise ValueError("pad_idx, sos_idx and eos_idx must be distinct")
-    if not isinstance(cfg["dropout"], (int, float)) or not 0.0 <= cfg["dropout"] < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {cfg['dropout']!r}")
-    return cfg
-
-
-def build_seq2seq(config: Mapping) -> Seq2Seq:
-    """A ``Seq2Seq`` from a plain (JSON-able) config.
-
-    Keys: ``src_vocab_size``, ``tgt_vocab_size``, ``sos_idx``, ``eos_idx`` (required);
-    ``attention`` (False), ``embedding_dim`` (64, both embeddings), ``hidden_size`` (64: the
-    encoder's size per direction ``H``; the decoder has ``2H``), ``dropout`` (0.0),
-    ``pad_idx`` (0, both vocabularies).
-    """
-    cfg = _checked_config(config)
-    H, E = cfg["hidden_size"], cfg["embedding_dim"]
-    encoder = Encoder(cfg["src_vocab_size"], E, H, pad_idx=cfg["pad_idx"], dropout=cfg["dropout"])
-    table = nn.Embedding(cfg["tgt_vocab_size"], E, padding_idx=cfg["pad_idx"])
-    if cfg["attention"]:
-        decoder: _GreedyDecoder = AttentionDecoderModule(
-            table,
-            E,
-            2 * H,
-            cfg["sos_idx"],
-            cfg["tgt_vocab_size"],
-            eos_idx=cfg["eos_idx"],
-            dropout=cfg["dropout"],
-        )
-    else:
-        decoder = DecoderModule(
-            table,
-            2 * H,
-            cfg["sos_idx"],
-            cfg["tgt_vocab_size"],
-            eos_idx=cfg["eos_idx"],
-            dropout=cfg["dropout"],
-        )
-    return Seq2Seq(encoder, decoder, cfg)
-
-
-def seq2seq_parameter_count(config: Mapping) -> dict[str, int]:
-    """Trainable parameters of ``build_seq2seq(config)`` by component, from the formulas.
-
-    With ``E`` the embedding size, ``H`` the encoder size per direction, ``D = 2H`` the decoder
-    size, ``V_s``/``V_t`` the vocabulary sizes (specials included):
-
-    * encoder embedding ``V_s E``; decoder embedding ``V_t E``
-    * encoder BiLSTM ``2 [4H (E + H) + 8H]`` (per direction: input and recurrent weights and
-      PyTorch's two bias vectors)
-    * decoder LSTMCell ``4D (I + D) + 8D`` with input ``I = E`` (basic) or ``E + D`` (input
-      feeding)
-    * attention: 0 (scaled dot product, no weights)
-    * ``W_vocab``: ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention)
-    """
-    cfg = _checked_config(config)
-    E, H, Vs, Vt = (
-        cfg["embedding_dim"],
-        cfg["hidden_size"],
-        cfg["src_vocab_size"],
-        cfg["tgt_vocab_size"],
-    )
-    D = 2 * H
-    dec_in = E + D if cfg["attention"] else E
-    out_in = 2 * D if cfg["attention"] else D
-    counts = {
-        "encoder_embedding": Vs * E,
-        "encoder_lstm": 2 * (4 * H * (E + H) + 8 * H),
-        "decoder_embedding": Vt * E,
-        "decoder_lstm_cell": 4 * D * (dec_in + D) + 8 * D,
-        "attention": 0,
-        "W_vocab": (out_in + 1) * Vt,
-    }
-    counts["total"] = sum(counts.values())
-    return counts

@@ -1,0 +1,274 @@
+"""Configurations: one frozen dataclass per model family and one for training.
+
+Each configuration is the single source of truth for what it describes. The model is built from
+it (``SentimentRNN(config)``, ``Seq2Seq(config)``), its closed-form parameter count reads it
+(``config.parameter_count()``), and a saved run is keyed by it (``rnnlib.runs``). Every field is
+checked when the object is made: a bad value raises ``ValueError`` naming the field, the value
+and what is allowed. ``to_dict`` / ``from_dict`` give a JSON round trip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+from typing import Any, TypeVar
+
+CELLS = ("rnn", "lstm", "gru")
+# Gate groups per cell: each has an input matrix, a recurrent matrix and two bias vectors.
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+SCHEDULES = ("constant", "cosine")
+
+C = TypeVar("C", bound="_Config")
+
+
+def _positive_int(name: str, value: Any, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        allowed = "a positive integer" + (" or None" if optional else "")
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def _choice(name: str, value: Any, allowed: Collection) -> None:
+    if isinstance(value, bool) != all(isinstance(a, bool) for a in allowed) or value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+def _fraction(name: str, value: Any, *, closed: bool) -> None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or value < 0.0 or value > 1.0 or (value == 1.0 and not closed):
+        interval = "[0, 1]" if closed else "[0, 1)"
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+def _index(name: str, value: Any, size: int, size_name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
+        raise ValueError(f"{name} must be an id in [0, {size_name} = {size}), got {value!r}")
+
+
+class _Config:
+    """JSON round trip shared by the configurations (they are frozen dataclasses)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[C], payload: Mapping[str, Any]) -> C:
+        """Rebuild from ``to_dict()``; unknown keys raise ``ValueError`` listing the known ones."""
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"{cls.__name__} needs a dict, got {type(payload).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.__name__} field(s) {unknown}; known fields are {sorted(known)}"
+            )
+        required = [
+            f.name
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.default is dataclasses.MISSING and f.name not in payload
+        ]
+        if required:
+            raise ValueError(f"{cls.__name__} lacks the required field(s) {required}")
+        return cls(**payload)
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with some fields changed (checked like a new one)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig(_Config):
+    """A ``SentimentRNN``: embedding -> recurrent layers -> optional dense layer -> one logit.
+
+    Attributes:
+        vocab_size: rows of the embedding table (``len(vocab)``, special tokens included).
+        embedding_dim: size ``E`` of each word vector.
+        hidden_size: size ``H`` of the recurrent state, per direction.
+        cell: ``"rnn"`` (Elman, tanh), ``"lstm"`` or ``"gru"``.
+        num_layers: stacked recurrent layers; the output reads the last one's final state.
+        bidirectional: also read right to left; the output layer then reads ``2H`` features.
+        dense_size: if set, a ``Linear + ReLU`` layer of this size before the output layer.
+        dropout: locked dropout on embeddings, between layers and before the dense/output
+            layers (0 disables it).
+        pad_idx: id of ``<pad>``: its embedding row is zero and gets no gradient.
+        freeze_embeddings: keep the embedding table fixed (not trainable).
+        orthogonal_init: initialise each gate block of ``W_hh`` as an orthogonal matrix.
+    """
+
+    vocab_size: int
+    embedding_dim: int = 100
+    hidden_size: int = 100
+    cell: str = "rnn"
+    num_layers: int = 1
+    bidirectional: bool = False
+    dense_size: int | None = None
+    dropout: float = 0.0
+    pad_idx: int = 0
+    freeze_embeddings: bool = False
+    orthogonal_init: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+            _positive_int(name, getattr(self, name))
+        _positive_int("dense_size", self.dense_size, optional=True)
+        _choice("cell", self.cell, CELLS)
+        for name in ("bidirectional", "freeze_embeddings", "orthogonal_init"):
+            _choice(name, getattr(self, name), (False, True))
+        _fraction("dropout", self.dropout, closed=False)
+        _index("pad_idx", self.pad_idx, self.vocab_size, "vocab_size")
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def parameter_count(self) -> dict[str, int]:
+        """Trainable parameters by component, from the closed-form formula.
+
+        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), input size ``I`` and hidden size ``H``,
+        one direction of one recurrent layer has ``g*H*I + g*H*H + 2*g*H`` parameters (PyTorch
+        keeps two bias vectors, ``b_ih`` and ``b_hh``); layers after the first read ``dirs*H``
+        inputs. The embedding counts ``V*E`` unless frozen (then it is reported as ``frozen``).
+        Keys: ``embedding``, ``recurrent``, ``dense``, ``output``, ``total``, ``frozen``.
+        """
+        g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
+        recurrent = 0
+        for layer in range(self.num_layers):
+            inputs = self.embedding_dim if layer == 0 else dirs * h
+            recurrent += dirs * (g * h * inputs + g * h * h + 2 * g * h)
+        features, dense = dirs * h, 0
+        if self.dense_size is not None:
+            dense = features * self.dense_size + self.dense_size
+            features = self.dense_size
+        output = features + 1
+        table = self.vocab_size * self.embedding_dim
+        embedding = 0 if self.freeze_embeddings else table
+        return {
+            "embedding": embedding,
+            "recurrent": recurrent,
+            "dense": dense,
+            "output": output,
+            "total": embedding + recurrent + dense + output,
+            "frozen": table if self.freeze_embeddings else 0,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq2SeqConfig(_Config):
+    """A SCAN ``Seq2Seq``: BiLSTM encoder + LSTMCell decoder, with or without attention.
+
+    Attributes:
+        src_vocab_size, tgt_vocab_size: vocabulary sizes, special tokens included.
+        sos_idx, eos_idx: ids of ``<sos>`` and ``<eos>`` in the target vocabulary.
+        pad_idx: id of ``<pad>`` in both vocabularies.
+        attention: scaled dot-product attention with input feeding.
+        embedding_dim: size ``E`` of the source and target embeddings.
+        hidden_size: encoder size ``H`` per direction; the decoder has ``D = 2H``.
+        dropout: dropout on embeddings and before ``W_vocab``.
+    """
+
+    src_vocab_size: int
+    tgt_vocab_size: int
+    sos_idx: int
+    eos_idx: int
+    pad_idx: int = 0
+    attention: bool = False
+    embedding_dim: int = 32
+    hidden_size: int = 64
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("src_vocab_size", "tgt_vocab_size", "embedding_dim", "hidden_size"):
+            _positive_int(name, getattr(self, name))
+        for name in ("sos_idx", "eos_idx", "pad_idx"):
+            _index(name, getattr(self, name), self.tgt_vocab_size, "tgt_vocab_size")
+        if len({self.sos_idx, self.eos_idx, self.pad_idx}) != 3:
+            raise ValueError(
+                f"pad_idx, sos_idx and eos_idx must be distinct, got {self.pad_idx}, "
+                f"{self.sos_idx} and {self.eos_idx}"
+            )
+        _choice("attention", self.attention, (False, True))
+        _fraction("dropout", self.dropout, closed=False)
+
+    def parameter_count(self) -> dict[str, int]:
+        """Trainable parameters by component, from the formulas.
+
+        With ``E`` the embedding size, ``H`` the encoder size per direction, ``D = 2H`` the
+        decoder size and ``V_s``/``V_t`` the vocabulary sizes: encoder embedding ``V_s E``;
+        encoder BiLSTM ``2 [4H (E + H) + 8H]``; decoder embedding ``V_t E``; decoder LSTMCell
+        ``4D (I + D) + 8D`` with input ``I = E`` (basic) or ``E + D`` (input feeding); attention
+        0 (no weights); ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention).
+        """
+        e, h, vs, vt = (
+            self.embedding_dim,
+            self.hidden_size,
+            self.src_vocab_size,
+            self.tgt_vocab_size,
+        )
+        d = 2 * h
+        decoder_input = e + d if self.attention else e
+        vocab_input = 2 * d if self.attention else d
+        counts = {
+            "encoder_embedding": vs * e,
+            "encoder_lstm": 2 * (4 * h * (e + h) + 8 * h),
+            "decoder_embedding": vt * e,
+            "decoder_lstm_cell": 4 * d * (decoder_input + d) + 8 * d,
+            "attention": 0,
+            "W_vocab": (vocab_input + 1) * vt,
+        }
+        counts["total"] = sum(counts.values())
+        return counts
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(_Config):
+    """How a model is trained by ``rnnlib.train.fit`` (the same fields for both tasks).
+
+    Attributes:
+        max_epochs: the budget: at most this many passes over the training set.
+        batch_size: examples per update (batches group examples of similar length).
+        lr: Adam's learning rate at the start.
+        weight_decay: Adam's L2 penalty.
+        clip: the gradient norm is clipped to this value (``None``: no clipping).
+        schedule: ``"constant"``, or ``"cosine"``: the rate decays per update to 0 at the end
+            of the ``max_epochs`` budget (torch's ``CosineAnnealingLR``).
+        patience: stop after this many epochs without a better validation score (``None``:
+            train the whole budget). The best epoch's weights are restored either way.
+        step_loss_weight: sentiment only: weight ``w`` of the per-step (target replication)
+            loss, ``(1 - w) * final + w * per-step``; 0 trains on the final logit only.
+        teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token
+            at each training step (evaluation never does).
+        eval_batch_size: batch size for evaluation (no gradients, so larger).
+    """
+
+    max_epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    clip: float | None = 1.0
+    schedule: str = "cosine"
+    patience: int | None = None
+    step_loss_weight: float = 0.0
+    teacher_forcing_ratio: float = 0.0
+    eval_batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        for name in ("max_epochs", "batch_size", "eval_batch_size"):
+            _positive_int(name, getattr(self, name))
+        _positive_int("patience", self.patience, optional=True)
+        _choice("schedule", self.schedule, SCHEDULES)
+        for name in ("lr", "clip"):
+            value = getattr(self, name)
+            if name == "clip" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)):
+            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        _fraction("step_loss_weight", self.step_loss_weight, closed=False)
+        _fraction("teacher_forcing_ratio", self.teacher_forcing_ratio, closed=True)
+
+
+__all__ = ["CELLS", "SCHEDULES", "ClassifierConfig", "Seq2SeqConfig", "TrainConfig"]
