@@ -43,6 +43,11 @@ class BucketBatchSampler(Sampler[list[int]]):
         self.lengths = np.asarray(lengths)
         if self.lengths.ndim != 1:
             raise ValueError("lengths must be a flat sequence of integers")
+        if len(self.lengths) == 0:
+            raise ValueError(
+                "lengths is empty: there are no examples to batch (check that the data split "
+                "is not empty)"
+            )
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
@@ -138,22 +143,35 @@ class SequenceDataset(Dataset):
         return [len(s) for s in self.sequences]
 
 
+def _check_batch(batch, name: str) -> None:
+    if len(batch) == 0:
+        raise ValueError(
+            f"{name} got an empty batch; a batch needs at least one example (check the "
+            "sampler and that the data split is not empty)"
+        )
+
+
 def pad_batch(sequences: Sequence[torch.Tensor], pad_idx: int = PAD_IDX):
-    """``[batch, max_len]`` padded ids and ``[batch]`` lengths."""
+    """``[batch, max_len]`` padded ids and ``[batch]`` lengths; ``ValueError`` if empty."""
+    _check_batch(sequences, "pad_batch")
     lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
     padded = pad_sequence(list(sequences), batch_first=True, padding_value=pad_idx)
     return padded, lengths
 
 
 def collate_labelled(batch):
-    """``(ids [B, T], lengths [B], labels [B] float)`` for sequence classification."""
+    """``(ids [B, T], lengths [B], labels [B] float)`` for sequence classification;
+    ``ValueError`` for an empty batch."""
+    _check_batch(batch, "collate_labelled")
     sequences, labels = zip(*batch, strict=True)
     ids, lengths = pad_batch(sequences)
     return ids, lengths, torch.tensor(labels, dtype=torch.float)
 
 
 def collate_pairs(batch):
-    """``(src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B])`` for seq2seq."""
+    """``(src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B])`` for seq2seq;
+    ``ValueError`` for an empty batch."""
+    _check_batch(batch, "collate_pairs")
     sources, targets = zip(*batch, strict=True)
     src, src_lengths = pad_batch(sources)
     tgt, tgt_lengths = pad_batch(targets)

@@ -4,11 +4,18 @@ Both end in the same place: a ``[len(vocab), dim]`` float tensor whose row ``i``
 of ``vocab.itos[i]``. Words without a vector get small random rows (scaled like the known
 vectors) and ``<pad>`` gets zeros; the returned ``info`` says how much of the vocabulary was
 covered. Pass the tensor as ``SentimentRNN(..., pretrained=weights)``.
+
+Trained vectors are stored with ``save_vectors`` and read back with ``load_vectors``: the words
+as JSON and the matrix as a float32 ``.npy`` read with ``allow_pickle=False``, never with
+gensim's pickle-based ``KeyedVectors.save``/``load`` (unpickling a planted file runs its code).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -143,7 +150,10 @@ def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int | None = 0) -> t
 
 def read_glove(path: str | os.PathLike, words: set[str] | None = None) -> dict[str, np.ndarray]:
     """Vectors from a GloVe text file (``word v1 v2 ... vd`` per line), keeping only ``words``
-    when given. A first line of two integers (word2vec text header) is skipped."""
+    when given. A first line of two integers (word2vec text header) is skipped.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file and line
+    for text that is not UTF-8 or not in GloVe format."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -152,8 +162,15 @@ def read_glove(path: str | os.PathLike, words: set[str] | None = None) -> dict[s
         )
     vectors: dict[str, np.ndarray] = {}
     dim = None
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+    with open(path, "rb") as f:  # decoded line by line, so an error names its exact line
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8").replace("\r\n", "\n")
+            except UnicodeDecodeError as err:
+                raise ValueError(
+                    f"{path}:{line_no}: not valid UTF-8 ({err.reason} at byte {err.start} of "
+                    "the line); the file is damaged or not a GloVe text file"
+                ) from err
             parts = line.rstrip("\n").rstrip(" ").split(" ")
             if line_no == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
                 continue  # "count dim" header of the word2vec text format
@@ -191,4 +208,162 @@ def load_glove(
     return _lookup_matrix(vocab, vectors, dim, seed)
 
 
-__all__ = ["embedding_matrix", "load_glove", "read_glove", "reduce_dim", "train_word2vec"]
+VECTORS_FORMAT = "rnnlib-word-vectors"
+VECTORS_VERSION = 1
+WORDS_FILE = "words.json"
+MATRIX_FILE = "vectors.npy"
+
+
+def _is_vectors_file(name: str) -> bool:
+    """Files a vectors folder may hold: ours, and gensim's pickles of older versions."""
+    return name in (WORDS_FILE, MATRIX_FILE) or name.startswith("vectors.kv")
+
+
+def save_vectors(vectors, folder: str | os.PathLike) -> Path:
+    """Store word vectors in ``folder`` without pickle and return its path.
+
+    ``vectors`` is a gensim ``KeyedVectors`` or a mapping word -> vector (all of one length).
+    ``folder`` gets ``words.json`` (the words, in row order, with their count and dimension)
+    and ``vectors.npy`` (a float32 ``[count, dim]`` matrix). Everything is written to a
+    temporary folder beside it that replaces ``folder`` only when complete. ``ValueError`` for
+    vectors of uneven length, non-string or duplicate words, or no words, and for an existing
+    ``folder`` that holds other files (it is never deleted).
+    """
+    folder = Path(folder)
+    if hasattr(vectors, "index_to_key") and hasattr(vectors, "vectors"):
+        words = list(vectors.index_to_key)
+        matrix = np.asarray(vectors.vectors, dtype=np.float32)
+    else:
+        words = list(vectors)
+        lengths = {len(vectors[w]) for w in words}
+        if len(lengths) > 1:
+            raise ValueError(f"vectors have inconsistent dimensions {sorted(lengths)}")
+        matrix = np.asarray([vectors[w] for w in words], dtype=np.float32)
+    if not words:
+        raise ValueError("no word vectors to save")
+    bad = [w for w in words if not isinstance(w, str)]
+    if bad:
+        raise ValueError(f"words must be strings, got {bad[:3]}")
+    if len(set(words)) != len(words):
+        raise ValueError("the words to save contain duplicates")
+    if matrix.ndim != 2 or matrix.shape[0] != len(words):
+        raise ValueError(
+            f"expected a [{len(words)}, dim] matrix for {len(words)} words, got shape "
+            f"{matrix.shape}"
+        )
+    if folder.exists():
+        others = [p.name for p in folder.iterdir() if not _is_vectors_file(p.name)]
+        if not folder.is_dir() or others:
+            raise ValueError(
+                f"refusing to replace {folder}: it is not a folder of saved vectors (it holds "
+                f"{sorted(others)[:5] or 'a file'}); choose another folder"
+            )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        tmp.mkdir()
+        np.save(tmp / MATRIX_FILE, matrix, allow_pickle=False)
+        meta = {
+            "format": VECTORS_FORMAT,
+            "version": VECTORS_VERSION,
+            "count": len(words),
+            "dim": int(matrix.shape[1]),
+            "dtype": "float32",
+            "words": words,
+        }
+        (tmp / WORDS_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def load_vectors(folder: str | os.PathLike):
+    """Word vectors stored by ``save_vectors``, as a gensim ``KeyedVectors`` (usable by
+    ``embedding_matrix``).
+
+    Nothing is unpickled: the matrix is read with ``allow_pickle=False`` and any other file in
+    the folder (such as an old gensim ``vectors.kv`` pickle) is ignored. Raises
+    ``FileNotFoundError`` naming ``folder`` if it or its files are missing, and ``ValueError``
+    naming the file when anything is off (not UTF-8/JSON, truncated, an object array, counts or
+    shapes that disagree, non-finite values).
+    """
+    from gensim.models import KeyedVectors
+
+    folder = Path(folder)
+    words_file, matrix_file = folder / WORDS_FILE, folder / MATRIX_FILE
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no saved word vectors: {folder} is not a folder")
+    missing = [p.name for p in (words_file, matrix_file) if not p.is_file()]
+    if missing:
+        legacy = sorted(p.name for p in folder.glob("vectors.kv*"))
+        hint = (
+            f"; it holds {legacy}, gensim pickles of an older version, which are never loaded "
+            "(unpickling can run code): train the vectors again"
+            if legacy
+            else ""
+        )
+        raise FileNotFoundError(
+            f"{folder} holds no saved word vectors (missing {missing}){hint}; store them with "
+            "save_vectors"
+        )
+    try:
+        meta = json.loads(words_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{words_file} is unreadable ({err}); save the vectors again") from err
+    if not isinstance(meta, dict) or meta.get("format") != VECTORS_FORMAT:
+        raise ValueError(f"{words_file} is not a {VECTORS_FORMAT} file; save with save_vectors")
+    if meta.get("version") != VECTORS_VERSION:
+        raise ValueError(
+            f"{words_file} has format version {meta.get('version')!r}; this code reads "
+            f"version {VECTORS_VERSION}"
+        )
+    words, count, dim = meta.get("words"), meta.get("count"), meta.get("dim")
+    if (
+        not isinstance(words, list)
+        or not all(isinstance(w, str) for w in words)
+        or not isinstance(count, int)
+        or not isinstance(dim, int)
+        or dim < 1
+    ):
+        raise ValueError(f"{words_file} lacks a list of words, a count or a dimension")
+    if len(words) != count:
+        raise ValueError(f"{words_file} lists {len(words)} words but says it holds {count}")
+    if len(set(words)) != len(words):
+        raise ValueError(f"{words_file} lists some words twice")
+    try:
+        matrix = np.load(matrix_file, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(
+            f"{matrix_file} is not a plain float32 matrix or is truncated ({err}); save the "
+            "vectors again"
+        ) from err
+    if not isinstance(matrix, np.ndarray) or matrix.dtype != np.float32:
+        raise ValueError(
+            f"{matrix_file} holds {getattr(matrix, 'dtype', type(matrix))}, not float32"
+        )
+    if matrix.shape != (count, dim):
+        raise ValueError(
+            f"{matrix_file} has shape {matrix.shape}, but {words_file} lists {count} words of "
+            f"dimension {dim}; the folder is damaged: save the vectors again"
+        )
+    if not np.isfinite(matrix).all():
+        raise ValueError(f"{matrix_file} holds non-finite values (NaN or inf)")
+    vectors = KeyedVectors(vector_size=dim, count=0, dtype=np.float32)
+    vectors.add_vectors(words, matrix)
+    return vectors
+
+
+__all__ = [
+    "embedding_matrix",
+    "load_glove",
+    "load_vectors",
+    "read_glove",
+    "reduce_dim",
+    "save_vectors",
+    "train_word2vec",
+]

@@ -1,8 +1,10 @@
 """Tokenisation and vocabularies.
 
 The tokenizer is nltk's data-free ``RegexpTokenizer`` (no corpus download needed), applied
-after lowercasing and removing the HTML line breaks that IMDB reviews contain. A ``Vocab`` is
-always built from training data only; words it does not know map to ``<unk>``.
+after Unicode normalisation (NFC), lowercasing and removing the HTML line breaks that IMDB
+reviews contain. Words are runs of Unicode letters and digits, so "cliché" and "fiancée" stay
+whole. A ``Vocab`` is always built from training data only; words it does not know map to
+``<unk>``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,23 +22,45 @@ from nltk.tokenize import RegexpTokenizer
 PAD, UNK, SOS, EOS = "<pad>", "<unk>", "<sos>", "<eos>"
 KNOWN_SPECIALS = (PAD, UNK, SOS, EOS)
 
-# Words (keeping inner apostrophes: "don't", "isn't" carry negation), numbers, and "!"/"?",
-# which carry sentiment; all other punctuation is dropped.
-WORD_PATTERN = r"[a-z0-9]+(?:'[a-z]+)*|[!?]"
+# Words of Unicode word characters but "_" (``[^\W_]``: letters with their combining marks, and
+# digits; nltk compiles the pattern with the ``regex`` engine), keeping inner apostrophes
+# ("don't", "isn't" carry negation), and "!"/"?", which carry sentiment; all other punctuation
+# is dropped.
+WORD_PATTERN = r"[^\W_]+(?:'[^\W_]+)*|[!?]"
+# Characters written for an apostrophe in reviews ("don’t", "don´t", "don`t"): read as "'".
+APOSTROPHES = "\u2019\u2018\u00b4`"
+NORMALIZATIONS = ("NFC", "NFKC", "NFD", "NFKD")
+# Part of the pickled (and so fingerprinted) state: bump it when the tokenizer's behaviour
+# changes for the same settings, so that no cache made by the old behaviour is reused.
+TOKENIZER_VERSION = 2
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 
 
 class Tokenizer:
-    """Lowercase, drop ``<br />`` tags, split into word tokens with nltk's RegexpTokenizer."""
+    """Normalise (NFC), lowercase, drop ``<br />`` tags, read typographic apostrophes as ``'``,
+    and split into word tokens with nltk's RegexpTokenizer.
 
-    def __init__(self, pattern: str = WORD_PATTERN) -> None:
+    ``normalization`` is the ``unicodedata`` form applied first (one of ``NORMALIZATIONS``, or
+    ``None`` for none). Raises ``ValueError`` for a text without tokens.
+    """
+
+    def __init__(self, pattern: str = WORD_PATTERN, *, normalization: str | None = "NFC") -> None:
+        if normalization is not None and normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"unknown normalization {normalization!r}; use one of {NORMALIZATIONS} or None"
+            )
         self.pattern = pattern
+        self.normalization = normalization
         self._tokenizer = RegexpTokenizer(pattern)
 
     def __call__(self, text: str) -> list[str]:
         if not isinstance(text, str):
             raise TypeError(f"Tokenizer expects a str, got {type(text).__name__}")
-        tokens = self._tokenizer.tokenize(_HTML_BREAK.sub(" ", text).lower())
+        if self.normalization is not None:
+            text = unicodedata.normalize(self.normalization, text)
+        text = _APOSTROPHE.sub("'", _HTML_BREAK.sub(" ", text))
+        tokens = self._tokenizer.tokenize(text.lower())
         if not tokens:
             raise ValueError(
                 f"text {text[:60]!r} has no tokens (it is empty or only punctuation); "
@@ -44,15 +69,23 @@ class Tokenizer:
         return tokens
 
     def __repr__(self) -> str:
-        return f"Tokenizer(pattern={self.pattern!r})"
+        return f"Tokenizer(pattern={self.pattern!r}, normalization={self.normalization!r})"
 
-    # Pickled (and so fingerprinted by ``datasets`` for its map cache) by its pattern alone:
-    # nltk compiles the regexp lazily, which would otherwise change the fingerprint after use.
+    # Pickled (and so fingerprinted by ``datasets`` for its map cache) by its settings and
+    # behaviour version alone: nltk compiles the regexp lazily, which would otherwise change
+    # the fingerprint after use.
     def __getstate__(self) -> dict:
-        return {"pattern": self.pattern}
+        return {
+            "pattern": self.pattern,
+            "normalization": self.normalization,
+            "apostrophes": APOSTROPHES,
+            "version": TOKENIZER_VERSION,
+        }
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["pattern"])
+        # A state of an older version (pattern only) is read with today's behaviour; its
+        # fingerprint is then today's too, so no cache of the old behaviour matches it.
+        self.__init__(state["pattern"], normalization=state.get("normalization", "NFC"))
 
 
 class Vocab:
@@ -96,11 +129,26 @@ class Vocab:
             raise ValueError(f"max_size must be >= 1 or None, got {max_size}")
         counts: Counter[str] = Counter()
         for tokens in token_lists:
+            if isinstance(tokens, str):
+                raise TypeError(
+                    f"token_lists must hold lists of tokens, got the string {tokens[:40]!r}"
+                )
             counts.update(tokens)
+        if not counts:
+            raise ValueError(
+                "Vocab.build got no tokens (token_lists is empty or holds only empty lists); "
+                "build the vocabulary from the tokenised training data"
+            )
         kept = sorted(
             (t for t, c in counts.items() if c >= min_freq and t not in specials),
             key=lambda t: (-counts[t], t),
         )
+        if not kept:
+            raise ValueError(
+                f"no token occurs at least min_freq={min_freq} times ({len(counts)} distinct "
+                "tokens seen, none kept): the vocabulary would hold only special tokens; "
+                "lower min_freq or use more data"
+            )
         if max_size is not None:
             kept = kept[:max_size]
         return cls(kept, specials)
@@ -183,6 +231,7 @@ class Vocab:
         return out
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the vocabulary as UTF-8 JSON, through a temporary file renamed when done."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"specials": self.specials, "tokens": self.itos[len(self.specials) :]}
@@ -192,9 +241,16 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocab:
+        """A vocabulary written by ``save``; ``ValueError`` naming ``path`` for any other file
+        (not UTF-8, not JSON, wrong fields), ``FileNotFoundError`` if it does not exist."""
         try:
             payload = json.loads(Path(path).read_text(encoding="utf-8"))
             return cls(payload["tokens"], payload["specials"])
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"{path} is not a saved Vocab: not valid UTF-8 ({err.reason} at byte "
+                f"{err.start}); save one with Vocab.save"
+            ) from err
         except (json.JSONDecodeError, KeyError, TypeError) as err:
             raise ValueError(
                 f"{path} is not a saved Vocab ({err}); save one with Vocab.save"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -62,6 +63,14 @@ def shared_cache(tmp_path_factory) -> Path:
 @pytest.fixture
 def fixture_imdb_dir() -> Path:
     return FIXTURES / "aclImdb"
+
+
+@pytest.fixture
+def imdb_copy(tmp_path) -> Path:
+    """A private copy of the fixture's ``aclImdb/`` folder that a test may change."""
+    copy = tmp_path / "copy" / "aclImdb"
+    shutil.copytree(FIXTURES / "aclImdb", copy)
+    return copy
 
 
 @pytest.fixture

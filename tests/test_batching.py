@@ -8,6 +8,7 @@ from rnnlib.batching import (
     collate_labelled,
     collate_pairs,
     pack,
+    pad_batch,
 )
 
 
@@ -104,3 +105,15 @@ def test_packed_batch_gives_each_sequence_its_own_final_state(cell, bidirectiona
     _, unpacked = rnn(embed(ids))
     h_unpacked = unpacked[0] if isinstance(unpacked, tuple) else unpacked
     assert not torch.allclose(h_unpacked[0, 1], h[0, 1])
+
+
+@pytest.mark.parametrize("collate", [collate_labelled, collate_pairs, pad_batch])
+def test_an_empty_batch_is_a_clear_error(collate):
+    with pytest.raises(ValueError, match=f"{collate.__name__} got an empty batch"):
+        collate([])
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_a_sampler_over_no_examples_is_a_clear_error(shuffle):
+    with pytest.raises(ValueError, match="no examples to batch"):
+        BucketBatchSampler([], 4, shuffle=shuffle)

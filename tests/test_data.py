@@ -65,15 +65,23 @@ def test_locate_prefers_explicit_path_then_environment(monkeypatch, tmp_path, fi
 
 
 def test_missing_data_lists_the_places_and_the_variable(monkeypatch, tmp_path):
-    monkeypatch.setenv("RNNLIB_DATA", str(tmp_path / "nowhere"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("RNNLIB_DATA", str(empty))
     with pytest.raises(DataNotFoundError) as err:
-        locate_imdb(tmp_path / "given", allow_download=False)
+        locate_imdb(allow_download=False)
     message = str(err.value)
-    assert str(tmp_path / "given" / "aclImdb_v1.tar.gz") in message
-    assert str(tmp_path / "nowhere" / "aclImdb") in message
+    assert str(empty / "aclImdb") in message and str(empty / "aclImdb_v1.tar.gz") in message
     assert "RNNLIB_DATA" in message
     with pytest.raises(DataNotFoundError, match="RNNLIB_DATA"):
-        locate_scan("simple", tmp_path / "given", allow_download=False)
+        locate_scan("simple", allow_download=False)
+    # An explicit path is searched alone, and the message lists what was looked at there.
+    given = tmp_path / "given"
+    given.mkdir()
+    with pytest.raises(DataNotFoundError) as err:
+        locate_imdb(given, allow_download=False)
+    assert str(given / "aclImdb_v1.tar.gz") in str(err.value)
+    assert str(empty) not in str(err.value)
 
 
 def test_downloads_are_off_under_ci(monkeypatch, tmp_path):
@@ -88,11 +96,15 @@ def test_load_imdb_caches_the_parsed_splits(monkeypatch, tmp_path, fixture_imdb_
     monkeypatch.setenv("RNNLIB_CACHE", str(tmp_path / "cache"))
     first = load_imdb(fixture_imdb_archive)
     assert first["train"].num_rows == 5 and first["unsup"].num_rows == 2
-    cached = list((tmp_path / "cache").iterdir())
+    cached = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
     assert len(cached) == 1 and (cached[0] / "dataset_dict.json").is_file()
+    assert (cached[0] / "rnnlib-manifest.json").is_file()
     second = load_imdb(fixture_imdb_archive)
     assert second["test"]["text"][:] == first["test"]["text"][:]
-    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "cache").iterdir())
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
+        cached[0].name,
+        cached[0].name + ".lock",
+    ]
 
 
 def test_download_verifies_and_renames_only_when_complete(tmp_path):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from rnnlib.config import ClassifierConfig
 from rnnlib.embeddings import (
     embedding_matrix,
     load_glove,
@@ -76,7 +77,7 @@ def test_embedding_matrix_rows_and_coverage():
     again, _ = embedding_matrix(vocab, kv, seed=0)
     assert torch.equal(weights, again)
     # It plugs straight into the model.
-    model = SentimentRNN(len(vocab), 6, 4, pretrained=weights)
+    model = SentimentRNN(ClassifierConfig(len(vocab), 6, 4), pretrained=weights)
     torch.testing.assert_close(model.embedding.weight.detach(), weights)
 
 
@@ -151,3 +152,117 @@ def test_reduce_dim_keeps_main_directions():
     )
     with pytest.raises(ValueError, match=r"dim must be in \[1, 6\]"):
         reduce_dim(weights, 7)
+
+
+# ----------------------------------------------------------- stored vectors, without pickle
+
+
+def _vectors():
+    return train_word2vec(_corpus(60), dim=5, window=2, min_count=1, epochs=1, workers=1, seed=0)
+
+
+def test_save_and_load_vectors_round_trip(tmp_path):
+    from rnnlib.embeddings import load_vectors, save_vectors
+
+    kv = _vectors()
+    folder = save_vectors(kv, tmp_path / "w2v")
+    assert sorted(p.name for p in folder.iterdir()) == ["vectors.npy", "words.json"]
+    loaded = load_vectors(folder)
+    assert loaded.index_to_key == kv.index_to_key and loaded.vector_size == 5
+    np.testing.assert_array_equal(loaded.vectors, kv.vectors)
+    vocab = Vocab(["cat", "pear", "unseen"])
+    assert torch.equal(embedding_matrix(vocab, loaded)[0], embedding_matrix(vocab, kv)[0])
+    # A plain mapping works too, and saving again replaces the folder as a whole.
+    save_vectors({"über": np.ones(3), "b": np.zeros(3)}, folder)
+    again = load_vectors(folder)
+    assert again.index_to_key == ["über", "b"] and again.vector_size == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["w2v"]  # no temporary folder left
+
+
+class _Planted:
+    """Unpickling this object creates the file ``marker``: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_load_vectors_never_unpickles_a_planted_file(tmp_path):
+    import pickle
+
+    from rnnlib.embeddings import load_vectors, save_vectors
+
+    marker = tmp_path / "code-ran"
+    # 1. A folder holding only a gensim-style pickle (as older versions wrote) is refused.
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "vectors.kv").write_bytes(pickle.dumps(_Planted(marker)))
+    with pytest.raises(FileNotFoundError, match=r"vectors\.kv.*never loaded"):
+        load_vectors(legacy)
+    # 2. A pickle planted beside good arrays is ignored.
+    folder = save_vectors(_vectors(), tmp_path / "good")
+    (folder / "vectors.kv").write_bytes(pickle.dumps(_Planted(marker)))
+    assert load_vectors(folder).vector_size == 5
+    # 3. A matrix file replaced by a pickled object array is an error, not code run.
+    np.save(folder / "vectors.npy", np.array([_Planted(marker)], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match=r"vectors\.npy is not a plain float32 matrix"):
+        load_vectors(folder)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "one-word-less", "not-utf8", "no-matrix"])
+def test_a_damaged_vector_store_is_a_clear_error(tmp_path, damage):
+    import json
+
+    from rnnlib.embeddings import load_vectors, save_vectors
+
+    folder = save_vectors(_vectors(), tmp_path / "w2v")
+    matrix, words = folder / "vectors.npy", folder / "words.json"
+    if damage == "truncated":
+        matrix.write_bytes(matrix.read_bytes()[:-40])
+        error, pattern = ValueError, r"vectors\.npy is not a plain float32 matrix or is truncated"
+    elif damage == "one-word-less":
+        meta = json.loads(words.read_text(encoding="utf-8"))
+        meta["words"].pop()
+        meta["count"] -= 1
+        words.write_text(json.dumps(meta), encoding="utf-8")
+        error, pattern = ValueError, r"vectors\.npy has shape \(8, 5\), but .*words\.json lists 7"
+    elif damage == "not-utf8":
+        words.write_bytes(b'{"words": ["caf\xe9"]}')
+        error, pattern = ValueError, r"words\.json is unreadable"
+    else:
+        matrix.unlink()
+        error, pattern = FileNotFoundError, r"w2v holds no saved word vectors.*vectors\.npy"
+    with pytest.raises(error, match=pattern):
+        load_vectors(folder)
+    with pytest.raises(FileNotFoundError, match=r"nowhere is not a folder"):
+        load_vectors(tmp_path / "nowhere")
+
+
+def test_save_vectors_keeps_the_old_store_when_writing_fails(tmp_path, monkeypatch):
+    from rnnlib.embeddings import load_vectors, save_vectors
+
+    folder = save_vectors({"a": np.ones(2)}, tmp_path / "w2v")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_vectors({"b": np.zeros(2)}, folder)
+    assert load_vectors(folder).index_to_key == ["a"]
+    assert [p.name for p in tmp_path.iterdir()] == ["w2v"]
+    other = tmp_path / "results"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match=r"refusing to replace .*results.*notes\.txt"):
+        save_vectors({"a": np.ones(2)}, other)
+
+
+def test_glove_file_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_bytes(b"good 1 2\ncaf\xe9 3 4\n")
+    with pytest.raises(ValueError, match=r"glove\.txt:2: not valid UTF-8"):
+        read_glove(path)

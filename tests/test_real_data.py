@@ -66,3 +66,20 @@ def test_scan_grammar_reproduces_every_pair(real_data, split):
     pairs = load_scan(split, real_data)
     for src, tgt in pairs["train"] + pairs["test"]:
         assert interpret(src) == tgt, " ".join(src)
+
+
+def test_imdb_says_which_copy_it_read(imdb, real_data):
+    from rnnlib.data import locate_imdb
+
+    assert imdb.source == locate_imdb(real_data).resolve()
+
+
+def test_accented_words_of_real_reviews_are_kept_whole(imdb):
+    from rnnlib.text import Tokenizer
+
+    texts = [t for t in imdb["train"]["text"][:] if "cliché" in t.lower()]
+    assert len(texts) > 20
+    tokenizer = Tokenizer()
+    tokens = [tokenizer(t) for t in texts]
+    assert all(any("cliché" in w for w in words) for words in tokens)  # "o'clichés" counts
+    assert not any("clich" in words for words in tokens)  # as the old ASCII-only pattern cut it

@@ -1,4 +1,6 @@
 import json
+import pickle
+import unicodedata
 
 import pytest
 
@@ -94,3 +96,78 @@ def test_vocab_load_of_a_bad_file_says_so(tmp_path):
 def test_vocab_build_rejects_bad_limits(kwargs):
     with pytest.raises(ValueError):
         Vocab.build([["a"]], **kwargs)
+
+
+def test_tokenizer_keeps_accented_words_whole():
+    text = "Another cliché! Clichés galore: his fiancée was naïve? Señor Müller, Ångström."
+    assert Tokenizer()(text) == [
+        "another", "cliché", "!", "clichés", "galore", "his", "fiancée", "was", "naïve", "?",
+        "señor", "müller", "ångström",
+    ]  # fmt: skip
+
+
+def test_tokenizer_normalises_to_nfc_first():
+    decomposed = unicodedata.normalize("NFD", "fiancée")
+    assert decomposed != "fiancée"
+    assert Tokenizer()(f"My {decomposed}") == ["my", "fiancée"]
+
+
+def test_tokenizer_reads_typographic_apostrophes_inside_words():
+    assert Tokenizer()("Don’t, isn´t, can`t, won't: 'quoted'") == [
+        "don't",
+        "isn't",
+        "can't",
+        "won't",
+        "quoted",
+    ]
+
+
+def test_a_text_of_accented_letters_only_is_not_empty():
+    assert Tokenizer()("Éé àç") == ["éé", "àç"]
+
+
+def test_tokenizer_behaviour_is_part_of_its_fingerprint():
+    from datasets.fingerprint import Hasher
+
+    default = Tokenizer()
+    assert Hasher.hash(default) != Hasher.hash(Tokenizer(normalization=None))
+    default("used once")  # nltk compiles lazily: using it must not change the fingerprint
+    assert Hasher.hash(default) == Hasher.hash(Tokenizer())
+    clone = pickle.loads(pickle.dumps(Tokenizer(normalization="NFKC")))
+    assert clone.normalization == "NFKC" and clone("ﬁne") == ["fine"]
+    with pytest.raises(ValueError, match="unknown normalization 'NFX'"):
+        Tokenizer(normalization="NFX")
+
+
+def test_tokenize_imdb_keeps_accents_and_keys_its_cache_on_the_tokenizer(
+    monkeypatch, tmp_path, imdb_copy
+):
+    from rnnlib.data import load_imdb, tokenize_imdb
+
+    monkeypatch.setenv("RNNLIB_CACHE", str(tmp_path / "cache"))
+    decomposed = unicodedata.normalize("NFD", "Cliché after cliché.")
+    (imdb_copy / "train" / "pos" / "2_7.txt").write_text(decomposed, encoding="utf-8")
+    nfc = tokenize_imdb(load_imdb(imdb_copy), Tokenizer())
+    assert nfc["train"]["tokens"][4] == ["cliché", "after", "cliché"]
+    raw = tokenize_imdb(load_imdb(imdb_copy), Tokenizer(normalization=None))
+    word = unicodedata.normalize("NFD", "cliché")  # kept whole, but not in its NFC form
+    assert raw["train"]["tokens"][4] == [word, "after", word] != nfc["train"]["tokens"][4]
+    assert raw["train"].cache_files != nfc["train"].cache_files
+
+
+@pytest.mark.parametrize("token_lists", [[], [[], []]])
+def test_vocab_build_over_no_tokens_is_an_error(token_lists):
+    with pytest.raises(ValueError, match="got no tokens"):
+        Vocab.build(token_lists)
+
+
+def test_vocab_build_that_would_keep_no_word_is_an_error():
+    with pytest.raises(ValueError, match=r"min_freq=3 .*2 distinct tokens"):
+        Vocab.build([["a", "b", "a"]], min_freq=3)
+
+
+def test_vocab_load_of_a_file_that_is_not_utf8_names_it(tmp_path):
+    path = tmp_path / "vocab.json"
+    path.write_bytes(b'{"specials": ["<pad>"], "tokens": ["caf\xe9"]}')
+    with pytest.raises(ValueError, match=r"vocab\.json is not a saved Vocab: not valid UTF-8"):
+        Vocab.load(path)

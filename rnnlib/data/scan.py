@@ -3,6 +3,9 @@
 Files as in the ``brendenlake/SCAN`` repository, one pair per line::
 
     IN: jump left OUT: I_TURN_LEFT I_JUMP
+
+Downloaded files are checked against the size and SHA-256 pinned in ``SCAN_FILES`` before they
+are kept; ``load_scan`` says which files it read (``pairs.files``).
 """
 
 from __future__ import annotations
@@ -38,11 +41,62 @@ SCAN_SPLITS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# "<folder>/<file>" -> (size in bytes, SHA-256) of the official files (brendenlake/SCAN), for
+# every file of SCAN_SPLITS: a download is kept only when it matches.
+SCAN_FILES: dict[str, tuple[int, str]] = {
+    "simple_split/tasks_train_simple.txt": (
+        3_267_938,
+        "941bb8a088c5f53ceff12fde902dc008933cf0c4203cc672c47b5f79d73262dd",
+    ),
+    "simple_split/tasks_test_simple.txt": (
+        812_450,
+        "1fe1c8f5a19d0dc40e41bab94278f45f66f3dc415a978bd29855a23440610fc6",
+    ),
+    "length_split/tasks_train_length.txt": (
+        2_723_418,
+        "b034212dc7cf87ce62f3a067dd6ad49c4d5cd18d51d615d13825516bcb1ebbc2",
+    ),
+    "length_split/tasks_test_length.txt": (
+        1_356_970,
+        "0760752ed34a75116ae11dcc1ee17526b7500060da1366540730fa24894d7db3",
+    ),
+    "add_prim_split/tasks_train_addprim_jump.txt": (
+        2_579_619,
+        "e3c78485692e028eed4205e1b8b3fd0e785ef2c12d45b5b89204dadf5b239e23",
+    ),
+    "add_prim_split/tasks_test_addprim_jump.txt": (
+        1_531_555,
+        "8147ae2651422c701162e174d9d66158daa57858a26b30317ac61797118ac7a5",
+    ),
+    "add_prim_split/tasks_train_addprim_turn_left.txt": (
+        3_974_537,
+        "1b3fed86055dd7689d217f1b90cc8960aeb1cf200f4f209dc47935761b05304c",
+    ),
+    "add_prim_split/tasks_test_addprim_turn_left.txt": (
+        173_679,
+        "15a82c2d25ac7c3c1fff7e18051fb085974ef3617de895c520d02144396a10e2",
+    ),
+}
+
 Pair = tuple[list[str], list[str]]
 
 
+class ScanPairs(dict):
+    """``{"train": pairs, "test": pairs}`` (a plain ``dict`` to every caller) that also says
+    which copy was read: ``files`` maps ``"train"``/``"test"`` to the resolved file paths and
+    ``source`` is the folder holding them."""
+
+    def __init__(self, pairs: dict[str, list[Pair]], files: dict[str, Path]) -> None:
+        super().__init__(pairs)
+        self.files = dict(files)
+        self.source = self.files["train"].parent
+
+
 def parse_scan_line(line: str, *, where: str = "<line>") -> Pair:
-    """``"IN: walk twice OUT: I_WALK I_WALK"`` -> ``(["walk", "twice"], ["I_WALK", "I_WALK"])``."""
+    """``"IN: walk twice OUT: I_WALK I_WALK"`` -> ``(["walk", "twice"], ["I_WALK", "I_WALK"])``.
+
+    Raises ``CorruptDataError`` naming ``where`` for a line in another format.
+    """
     text = line.strip()
     if not text.startswith("IN:") or " OUT:" not in text:
         raise CorruptDataError(
@@ -56,11 +110,22 @@ def parse_scan_line(line: str, *, where: str = "<line>") -> Pair:
 
 
 def read_scan_file(path: str | os.PathLike) -> list[Pair]:
-    """All (command tokens, action tokens) pairs of one SCAN file; blank lines are skipped."""
+    """All (command tokens, action tokens) pairs of one SCAN file; blank lines are skipped.
+
+    Raises ``CorruptDataError`` naming the file (and line) when it is not UTF-8 text, a line is
+    not a SCAN pair, or it holds no pairs.
+    """
     path = Path(path)
     pairs = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
+    with open(path, "rb") as f:  # decoded line by line, so an error names its exact line
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise CorruptDataError(
+                    f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start} of the "
+                    "line); it is not a SCAN file or it is damaged"
+                ) from err
             if line.strip():
                 pairs.append(parse_scan_line(line, where=f"{path}:{number}"))
     if not pairs:
@@ -74,7 +139,14 @@ def locate_scan(
     *,
     allow_download: bool | None = None,
 ) -> tuple[Path, Path]:
-    """Paths of the train and test files of a SCAN split, downloading them if absent."""
+    """Paths of the train and test files of a SCAN split, downloading them if absent.
+
+    An explicit ``path`` must exist (``DataNotFoundError`` naming it) and is the only place
+    searched: ``path/SCAN/<folder>``, ``path/<folder>`` and ``path`` itself. Without one,
+    ``$RNNLIB_DATA`` and ``<project>/data`` are searched. A download (when allowed) goes to
+    ``<path or project data>/SCAN/<folder>`` and is kept only if its size and SHA-256 match
+    ``SCAN_FILES``.
+    """
     if split not in SCAN_SPLITS:
         raise ValueError(f"unknown SCAN split {split!r}; choose one of {sorted(SCAN_SPLITS)}")
     folder, train_name, test_name = SCAN_SPLITS[split]
@@ -92,18 +164,27 @@ def locate_scan(
             not_found_message(f"SCAN split {split!r} ({train_name}, {test_name})", looked_at)
         )
     target = download_root(path) / "SCAN" / folder
-    return tuple(  # type: ignore[return-value]
-        download(f"{SCAN_BASE_URL}/{folder}/{name}", target / name)
-        for name in (train_name, test_name)
-    )
+    files = []
+    for name in (train_name, test_name):
+        size, sha256 = SCAN_FILES[f"{folder}/{name}"]
+        files.append(
+            download(f"{SCAN_BASE_URL}/{folder}/{name}", target / name, size=size, sha256=sha256)
+        )
+    return files[0], files[1]
 
 
-def load_scan(
-    split: str = "simple", path: str | os.PathLike | None = None
-) -> dict[str, list[Pair]]:
-    """``{"train": pairs, "test": pairs}`` for a SCAN split (``simple`` by default)."""
+def load_scan(split: str = "simple", path: str | os.PathLike | None = None) -> ScanPairs:
+    """``{"train": pairs, "test": pairs}`` for a SCAN split (``simple`` by default).
+
+    The result is a ``dict`` whose ``files`` attribute names the two files read (resolved
+    paths) and whose ``source`` attribute is their folder. See ``locate_scan`` for where the
+    files are looked for.
+    """
     train, test = locate_scan(split, path)
-    return {"train": read_scan_file(train), "test": read_scan_file(test)}
+    return ScanPairs(
+        {"train": read_scan_file(train), "test": read_scan_file(test)},
+        {"train": train.resolve(), "test": test.resolve()},
+    )
 
 
 # ------------------------------------------------------------------------------ the grammar
