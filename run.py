@@ -3,11 +3,14 @@
 
     python3 run.py notebook   # execute tarea2.ipynb top to bottom, in place (full mode)
     python3 run.py test       # ruff + the whole test suite
+    python3 run.py html       # tarea2.html: the executed notebook for a browser, code hidden
 
-Both create ``.venv/`` on first use and install ``requirements.txt`` into it (again only when
-that file changes). Extra options: ``notebook --smoke`` (tiny subsets, one epoch, written to
-``runs/tarea2-smoke.ipynb`` and ``runs/results-smoke.json``), ``notebook --retrain`` (ignore
-saved training runs), ``test -- <pytest args>``.
+Each creates ``.venv/`` on first use and installs ``requirements.txt`` into it (again only when
+that file changes). The notebook's cells live in ``tarea2.py`` (jupytext, paired with
+``tarea2.ipynb``): ``notebook`` first copies them into the ``.ipynb``. Extra options:
+``notebook --smoke`` (tiny subsets, one epoch, written to ``runs/tarea2-smoke.ipynb`` and
+``runs/results-smoke.json``), ``notebook --retrain`` (ignore saved training runs), ``notebook
+--data DIR``, ``test -- <pytest args>``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 
 
 def notebook(args: argparse.Namespace) -> int:
+    if args.data and not Path(args.data).exists():
+        print(f"error: --data {args.data} does not exist", file=sys.stderr)
+        return 2
+    code = run([str(PYTHON), "-m", "jupytext", "--to", "ipynb", "--update", "-q", "tarea2.py"])
+    if code:
+        return code
     output = ROOT / ("runs/tarea2-smoke.ipynb" if args.smoke else "tarea2.ipynb")
     output.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -65,18 +74,34 @@ def notebook(args: argparse.Namespace) -> int:
         "python3",
         "--log-output",
         "--no-progress-bar",
-        "-p",
-        "SMOKE",
-        str(args.smoke),
-        "-p",
-        "RETRAIN",
-        str(args.retrain),
     ]
+    # Parameters only where they differ from the notebook's defaults (full mode): papermill
+    # adds a cell for them, which then stands in the notebook.
     if args.smoke:  # keep the committed results.json, which comes from a full run
-        cmd += ["-p", "RESULTS_PATH", "runs/results-smoke.json"]
+        cmd += ["-p", "SMOKE", "True", "-p", "RESULTS_PATH", "runs/results-smoke.json"]
+    if args.retrain:
+        cmd += ["-p", "RETRAIN", "True"]
     if args.data:
         cmd += ["-p", "DATA_DIR", str(Path(args.data).resolve())]
     return run(cmd)
+
+
+def html(args: argparse.Namespace) -> int:
+    """``tarea2.html`` from the executed notebook, without the code of cells tagged
+    ``remove-input`` (the answers and the purely presentational cells)."""
+    return run(
+        [
+            str(PYTHON),
+            "-m",
+            "nbconvert",
+            "--to",
+            "html",
+            "--TagRemovePreprocessor.remove_input_tags=remove-input",
+            "--output",
+            "tarea2.html",
+            "tarea2.ipynb",
+        ]
+    )
 
 
 def test(args: argparse.Namespace) -> int:
@@ -96,6 +121,9 @@ def main() -> int:
     nb.add_argument("--retrain", action="store_true", help="train again even if a saved run exists")
     nb.add_argument("--data", help="folder with aclImdb_v1.tar.gz and SCAN/ (else RNNLIB_DATA)")
     nb.set_defaults(func=notebook)
+    sub.add_parser("html", help="write tarea2.html (code of answer cells hidden)").set_defaults(
+        func=html
+    )
     ts = sub.add_parser("test", help="ruff and pytest")
     ts.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     ts.set_defaults(func=test)

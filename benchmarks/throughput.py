@@ -1,142 +1,260 @@
 #!/usr/bin/env python3
-"""Training and decoding throughput on the real data (prints figures; not a test).
+"""Training throughput against the machine's own kernels, on the real data (prints figures and
+writes benchmarks/results.json; not a test).
 
-    RNNLIB_DATA=../shared/data .venv/bin/python benchmarks/throughput.py [--batches 60]
+    RNNLIB_DATA=../shared/data .venv/bin/python benchmarks/throughput.py [--steps 12]
 
-1. IMDB: training tokens per second (real tokens, padding excluded) of the project's pipeline
-   (length-bucketed batches, ``SentimentRNN`` reading each review's state at its last real
-   token; for the vanilla RNN, the hand-written BPTT of ``rnnlib.models.elman``) against a
-   plain loop: random batches padded to their longest review and fed to ``nn.LSTM`` /
-   ``nn.RNN`` as they are. Same sizes, same reviews, same truncation.
-2. SCAN: training steps per second of both seq2seq models, and greedy-decoding pairs per
-   second on the test set.
+Sentiment (IMDB, the notebook's data: last 200 tokens, batch 64, E = H = 100), for each cell
+(``rnn``, ``lstm``, ``gru``, uni- and bidirectional) and each loss (on the final state only, as
+the assignment's model; or on every step, as the notebook trains), in one run, side by side:
+
+- **project**: the notebook's training step (``SentimentTask.step``, backward, clipping, fused
+  Adam), on length-bucketed batches of real reviews; real tokens per second, padding excluded;
+- **kernel**: the bare torch recurrent layer (``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``), forward and
+  backward, on the same batches (padded embeddings in, a loss on the same states out);
+- **plain**: a tutorial loop: random batches padded to their longest review, an ``nn.Embedding``,
+  the torch recurrent layer and a linear layer, default Adam;
+- where one project step's time goes: embedding (forward and gradient), the optimizer step
+  (most of it on the 28,720 x 100 embedding table), the recurrent layer, the rest.
+
+SCAN (both seq2seq models, the notebook's settings): training steps per second and the seconds
+of one epoch's training and of one free-running validation pass.
+
+Everything runs in this process with one thread and denormals flushed (set before torch's
+thread pool exists), as each training run of the notebook does.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
-
 import torch
-from torch import nn
-from torch.utils.data import DataLoader
 
-from rnnlib.batching import BucketBatchSampler, collate_labelled, collate_pairs
-from rnnlib.data import load_imdb, load_scan, tokenize_imdb
-from rnnlib.models.classifier import SentimentRNN
-from rnnlib.models.seq2seq import build_seq2seq
-from rnnlib.sentiment import prepare_sentiment_data
-from rnnlib.text import Tokenizer
-from rnnlib.translation import RECOMMENDED, evaluate_seq2seq, prepare_scan
+torch.set_flush_denormal(True)  # before any parallel op, so that every thread flushes
+torch.set_num_threads(1)
 
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-class PlainRecurrent(nn.Module):
-    """What a plain tutorial loop does: embed, run the RNN over the padded batch, classify."""
+import numpy as np  # noqa: E402
+from torch import nn  # noqa: E402
 
-    def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int, cell: str) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        self.rnn = {"lstm": nn.LSTM, "rnn": nn.RNN}[cell](
-            embedding_dim, hidden_size, batch_first=True
-        )
-        self.output = nn.Linear(hidden_size, 1)
+from rnnlib.batching import BucketBatchSampler, collate_labelled  # noqa: E402
+from rnnlib.config import ClassifierConfig, TrainConfig  # noqa: E402
+from rnnlib.data import load_imdb, load_scan, tokenize_imdb  # noqa: E402
+from rnnlib.models import SentimentRNN, Seq2Seq  # noqa: E402
+from rnnlib.sentiment import SentimentTask, prepare_sentiment_data  # noqa: E402
+from rnnlib.text import Tokenizer  # noqa: E402
+from rnnlib.train import batches, make_adam  # noqa: E402
+from rnnlib.translation import TranslationTask, evaluate_translation, prepare_scan  # noqa: E402
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        _, state = self.rnn(self.embedding(ids))  # h_n [1, batch, hidden], after the padding
-        h_n = state[0] if isinstance(state, tuple) else state
-        return self.output(h_n[-1]).squeeze(-1)  # [batch]
+RESULTS = Path(__file__).with_name("results.json")
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-def train_tokens_per_second(model, loader, batches: int) -> float:
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.BCEWithLogitsLoss()
-    model.train()
-    tokens, start = 0, None
-    for seen, (ids, lengths, labels) in enumerate(loader):
-        if seen == 3:  # warm-up batches are not timed
-            start, tokens = time.perf_counter(), 0
-        if seen == batches + 3:
-            break
-        optimizer.zero_grad()
-        loss_fn(model(ids, lengths), labels).backward()
-        optimizer.step()
-        tokens += int(lengths.sum())
-    return tokens / (time.perf_counter() - start)
+def timed(step, items, warmup: int = 2) -> float:
+    """Seconds per item of ``step(item)``, after ``warmup`` untimed items."""
+    for item in items[:warmup]:
+        step(item)
+    start = time.perf_counter()
+    for item in items[warmup:]:
+        step(item)
+    return (time.perf_counter() - start) / (len(items) - warmup)
 
 
-def imdb_benchmark(batches: int, batch_size: int, max_len: int) -> None:
-    dd = tokenize_imdb(load_imdb(), Tokenizer(), num_proc=2)
-    data = prepare_sentiment_data(dd, max_len=max_len, truncation="tail", min_freq=5)
-    vocab_size = len(data.vocab)
-    print(
-        f"IMDB: {len(data.train):,} training reviews, max_len {max_len}, vocab {vocab_size:,}, "
-        f"batch {batch_size}, E=100 H=100, {batches} timed batches, "
-        f"{torch.get_num_threads()} threads"
+def final_loss(states, lengths, labels, head):
+    """BCE of ``head`` applied to each sequence's state at its last real token."""
+    last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, states.shape[-1])  # [B, 1, F]
+    logits = head(states.gather(1, last).squeeze(1)).squeeze(-1)  # [B]
+    return nn.functional.binary_cross_entropy_with_logits(logits, labels)
+
+
+def step_loss(states, lengths, labels, head):
+    logits = head(states).squeeze(-1)  # [B, T]
+    return nn.functional.binary_cross_entropy_with_logits(
+        logits, labels.unsqueeze(1).expand_as(logits)
     )
-    for cell, module in (("lstm", "nn.LSTM"), ("rnn", "nn.RNN")):
-        torch.manual_seed(0)
-        sampler = BucketBatchSampler(data.train.lengths, batch_size, seed=0)
-        ours = train_tokens_per_second(
-            SentimentRNN(vocab_size, 100, 100, cell=cell),
-            DataLoader(data.train, batch_sampler=sampler, collate_fn=collate_labelled),
-            batches,
-        )
-        torch.manual_seed(0)
-        plain = train_tokens_per_second(
-            PlainRecurrent(vocab_size, 100, 100, cell),
-            DataLoader(
-                data.train, batch_size=batch_size, shuffle=True, collate_fn=collate_labelled
-            ),
-            batches,
-        )
-        print(
-            f"  {cell.upper():4s} rnnlib (bucketed batches): {ours:10,.0f} tokens/s | plain padded "
-            f"{module} loop: {plain:10,.0f} tokens/s | ratio {ours / plain:.2f}x"
-        )
 
 
-def scan_benchmark(batches: int, batch_size: int) -> None:
-    data = prepare_scan(load_scan("simple"), seed=0)
-    print(f"SCAN: {len(data.train):,} training pairs, batch {batch_size}, recommended models")
-    for kind in ("basic", "attention"):
+def sentiment(data, *, steps: int, batch_size: int) -> dict:
+    vocab = len(data.vocab)
+    sampler = BucketBatchSampler(data.train.lengths, batch_size, seed=0)
+    bucketed = [collate_labelled([data.train[i] for i in b]) for b in list(sampler)[: steps + 2]]
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(data.train))
+    plain_batches = [
+        collate_labelled([data.train[int(i)] for i in order[k * batch_size : (k + 1) * batch_size]])
+        for k in range(steps + 2)
+    ]
+    task = SentimentTask()
+    results = {}
+    for cell, layer_cls in CELLS.items():
+        for bidirectional in (False, True):
+            name = f"{'bi' if bidirectional else ''}{cell}"
+            results[name] = {}
+            for loss in ("final", "step"):
+                torch.manual_seed(0)
+                config = ClassifierConfig(
+                    vocab, 100, 100, cell, bidirectional=bidirectional, dropout=0.3
+                )
+                model = SentimentRNN(config)
+                params = [p for p in model.parameters() if p.requires_grad]
+                optimizer = make_adam(params, lr=1e-3)
+                train = TrainConfig(step_loss_weight=0.5 if loss == "step" else 0.0)
+                model.train()
+
+                def project(batch, model=model, optimizer=optimizer, train=train, params=params):
+                    out = task.step(model, batch, train)
+                    optimizer.zero_grad(set_to_none=True)
+                    out.loss.backward()
+                    nn.utils.clip_grad_norm_(params, 1.0)
+                    optimizer.step()
+
+                dirs = 2 if bidirectional else 1
+                layer = layer_cls(100, 100, batch_first=True, bidirectional=bidirectional)
+                head = nn.Linear(dirs * 100, 1)
+                emb = torch.randn(vocab, 100)
+                loss_fn = final_loss if loss == "final" else step_loss
+
+                def kernel(batch, layer=layer, head=head, emb=emb, loss_fn=loss_fn):
+                    ids, lengths, labels = batch
+                    x = emb[ids].requires_grad_()  # [B, T, E], the layer's input
+                    states, _ = layer(x)
+                    loss_fn(states, lengths, labels, head).backward()
+
+                plain_model = nn.ModuleDict(
+                    {"emb": nn.Embedding(vocab, 100, padding_idx=0), "rnn": layer, "head": head}
+                )
+                plain_opt = torch.optim.Adam(plain_model.parameters(), lr=1e-3)
+
+                def plain(batch, m=plain_model, opt=plain_opt, loss_fn=loss_fn):
+                    ids, lengths, labels = batch
+                    states, _ = m["rnn"](m["emb"](ids))
+                    opt.zero_grad()
+                    loss_fn(states, lengths, labels, m["head"]).backward()
+                    opt.step()
+
+                tokens = np.mean([int(b[1].sum()) for b in bucketed[2:]])
+                plain_tokens = np.mean([int(b[1].sum()) for b in plain_batches[2:]])
+                row = {
+                    "project_tokens_per_s": tokens / timed(project, bucketed),
+                    "kernel_tokens_per_s": tokens / timed(kernel, bucketed),
+                    "plain_tokens_per_s": plain_tokens / timed(plain, plain_batches),
+                }
+                row["ratio_to_kernel"] = row["project_tokens_per_s"] / row["kernel_tokens_per_s"]
+                row["ratio_to_plain"] = row["project_tokens_per_s"] / row["plain_tokens_per_s"]
+                if loss == "final":
+                    row["breakdown_ms"] = breakdown(model, optimizer, params, bucketed, task, train)
+                results[name][loss] = row
+                print_row(name, loss, row)
+    return results
+
+
+def breakdown(model, optimizer, params, items, task, train) -> dict:
+    """Milliseconds per step: embedding forward + its gradient, the optimizer step, the
+    recurrent layer forward + backward (the rest of the model run as the project runs it)."""
+
+    def embedding(batch):
+        out = model.embedding(batch[0])
+        out.backward(torch.ones_like(out))
+        model.embedding.weight.grad = None
+
+    def optimizer_step(batch):
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        optimizer.step()
+
+    def whole(batch):
+        out = task.step(model, batch, train)
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+
+    def recurrent(batch):  # the model's own recurrent path, its embedding output fixed
+        ids, lengths, _ = batch
+        x = model.embedding(ids).detach().requires_grad_()  # [B, T, E]
+        hook = model.embedding.register_forward_hook(lambda module, inputs, output: x)
+        try:
+            model.final_states(ids, lengths).sum().backward()
+        finally:
+            hook.remove()
+
+    ms = {k: 1000 * timed(f, items) for k, f in (
+        ("embedding", embedding), ("optimizer", optimizer_step), ("recurrent", recurrent),
+        ("whole_step", whole),
+    )}  # fmt: skip
+    ms["rest"] = ms["whole_step"] - ms["embedding"] - ms["optimizer"] - ms["recurrent"]
+    return {k: round(v, 1) for k, v in ms.items()}
+
+
+def print_row(name: str, loss: str, row: dict) -> None:
+    print(
+        f"{name:7} {loss:5} | project {row['project_tokens_per_s']:9,.0f} tok/s | kernel "
+        f"{row['kernel_tokens_per_s']:9,.0f} | plain {row['plain_tokens_per_s']:9,.0f} | "
+        f"project/kernel {row['ratio_to_kernel']:.2f} | project/plain {row['ratio_to_plain']:.2f}"
+        + (f" | ms/step {row['breakdown_ms']}" if "breakdown_ms" in row else ""),
+        flush=True,
+    )
+
+
+def seq2seq(scan, *, steps: int) -> dict:
+    train = TrainConfig(batch_size=64, teacher_forcing_ratio=1.0)
+    task = TranslationTask(scan.tgt_vocab.pad_idx, scan.tgt_vocab.eos_idx)
+    sampler = BucketBatchSampler(task.lengths(scan.train), train.batch_size, seed=0)
+    items = list(batches(task, scan.train, sampler, torch.device("cpu")))
+    results = {}
+    for name, attention in (("basic", False), ("attention", True)):
         torch.manual_seed(0)
-        model = build_seq2seq(data.model_config(**RECOMMENDED[kind]["model"]))
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = nn.CrossEntropyLoss(ignore_index=0)
-        sampler = BucketBatchSampler(data.train.lengths, batch_size, seed=0)
-        loader = DataLoader(data.train, batch_sampler=sampler, collate_fn=collate_pairs)
-        model.train()
-        start = None
-        for steps, (src, src_lengths, tgt, _) in enumerate(loader):
-            if steps == 3:  # warm-up batches are not timed
-                start = time.perf_counter()
-            if steps == batches + 3:
-                break
-            logits, _ = model(src, src_lengths, targets=tgt, teacher_forcing_ratio=0.5)
-            loss = loss_fn(logits.reshape(-1, logits.size(-1)), tgt.reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
+        model = Seq2Seq(scan.model_config(attention=attention, embedding_dim=32, hidden_size=64))
+        optimizer = make_adam(model.parameters(), lr=3e-3)
+
+        def step(batch, model=model, optimizer=optimizer):
+            out = task.step(model, batch, train)
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-        step_rate = batches / (time.perf_counter() - start)
+
+        per_step = timed(step, items[: steps + 2])
         start = time.perf_counter()
-        evaluate_seq2seq(model, data.test, batch_size=256)
-        pairs_rate = len(data.test) / (time.perf_counter() - start)
-        name = f"{kind:9s}"
+        evaluate_translation(model, scan.val)
+        results[name] = {
+            "train_steps_per_s": 1 / per_step,
+            "epoch_train_seconds": per_step * len(items),
+            "validation_seconds": time.perf_counter() - start,
+        }
         print(
-            f"  {name}: {step_rate:6.1f} training steps/s | greedy decoding "
-            f"{pairs_rate:8,.0f} pairs/s ({len(data.test):,} test pairs)"
+            f"SCAN {name:9} | {1 / per_step:5.1f} steps/s | one epoch: "
+            f"{per_step * len(items):5.1f} s training + "
+            f"{results[name]['validation_seconds']:.1f} s validation",
+            flush=True,
         )
+    return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=60, help="timed batches per measurement")
-    parser.add_argument("--batch-size", type=int, default=64, help="IMDB batch size")
-    parser.add_argument("--scan-batch-size", type=int, default=32)
-    parser.add_argument("--max-len", type=int, default=400)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=12, help="timed steps per measurement")
     args = parser.parse_args()
-    imdb_benchmark(args.batches, args.batch_size, args.max_len)
-    scan_benchmark(args.batches, args.scan_batch_size)
+    imdb = tokenize_imdb(load_imdb(), Tokenizer())
+    data = prepare_sentiment_data(imdb, max_len=200, truncation="tail", min_freq=5, val_size=2500)
+    scan = prepare_scan(load_scan("simple"), val_size=0.1, seed=0)
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "settings": {"batch_size": 64, "max_len": 200, "embedding_dim": 100, "hidden_size": 100},
+        "sentiment": sentiment(data, steps=args.steps, batch_size=64),
+        "seq2seq": seq2seq(scan, steps=3 * args.steps),
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"written {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def train_word2vec(
     Use training text only (training reviews and the unlabelled ones), never test reviews.
     ``token_lists`` must be re-iterable (a list), since gensim reads it once per epoch plus
     once to build its vocabulary. With ``workers > 1`` the result depends slightly on thread
-    scheduling; ``workers=1`` (and a fixed ``PYTHONHASHSEED``) makes it reproducible.
+    scheduling; with ``workers=1`` it is reproducible, in any process: the initial vectors are
+    seeded with a fixed hash of each word (``stable_hash``), not Python's per-process ``hash``.
     """
     from gensim.models import Word2Vec
 
@@ -72,8 +74,14 @@ def train_word2vec(
         sg=int(bool(sg)),
         negative=negative,
         sample=sample,
+        hashfxn=stable_hash,
     )
     return model.wv
+
+
+def stable_hash(text: str) -> int:
+    """A hash of ``text`` that is the same in every process (CRC-32 of its UTF-8 bytes)."""
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def _lookup_matrix(

@@ -205,4 +205,70 @@ def process_pool(workers: int | None = None, *, device: torch.device | str = "cp
     )
 
 
-__all__ = ["InlineExecutor", "Run", "process_pool", "task_for", "train_or_load"]
+class Experiments:
+    """Named configurations, each trained with every seed of ``seeds`` by ``train_or_load`` in
+    ``pool``; ``runs(name)`` waits for a configuration's runs (in seed order).
+
+    ``submit`` returns at once, so everything can be submitted up front and awaited where it is
+    needed; a configuration that depends on others (e.g. the best of a sweep plus a layer) is
+    submitted once ``runs`` of those returned. ``store``, ``retrain`` and ``device`` go to every
+    run.
+    """
+
+    def __init__(
+        self,
+        pool: Executor,
+        *,
+        seeds: tuple[int, ...],
+        store: RunStore | str | os.PathLike | None,
+        retrain: bool = False,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        if not seeds:
+            raise ValueError("seeds must hold at least one seed")
+        self.pool, self.seeds = pool, tuple(seeds)
+        self.options = {"store": store, "retrain": retrain, "device": device, "log": None}
+        self._futures: dict[str, list[Future]] = {}
+
+    def submit(
+        self,
+        name: str,
+        config: ClassifierConfig | Seq2SeqConfig,
+        train: TrainConfig,
+        data: SentimentData | ScanData,
+        *,
+        pretrained: torch.Tensor | None = None,
+        test: bool = True,
+        seeds: tuple[int, ...] | None = None,
+    ) -> None:
+        """Start training ``config`` with every seed (``seeds``, when given, replaces the
+        default ones for this configuration); ``ValueError`` if ``name`` is taken."""
+        if name in self._futures:
+            raise ValueError(f"an experiment named {name!r} was already submitted")
+        self._futures[name] = [
+            self.pool.submit(
+                train_or_load,
+                name,
+                config,
+                train,
+                data,
+                seed=seed,
+                pretrained=pretrained,
+                test=test,
+                **self.options,
+            )  # fmt: skip
+            for seed in (self.seeds if seeds is None else seeds)
+        ]
+
+    def runs(self, name: str) -> list[Run]:
+        """The runs of ``name``, one per seed, once all are done (errors are raised here)."""
+        if name not in self._futures:
+            raise KeyError(f"no experiment named {name!r}; submitted: {list(self._futures)}")
+        return [future.result() for future in self._futures[name]]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._futures)
+
+
+__all__ = ["Experiments", "InlineExecutor", "Run", "process_pool", "task_for", "train_or_load"]

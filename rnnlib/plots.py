@@ -1,6 +1,7 @@
-"""Figures for the notebook: learning curves and attention heatmaps.
+"""Figures for the notebook: learning curves over seeds, and attention heatmaps.
 
 Labels are arguments (the notebook passes them in Spanish); nothing here reads global state.
+Figures are sized for a notebook column (at most 9 inches wide).
 """
 
 from __future__ import annotations
@@ -12,76 +13,66 @@ import numpy as np
 
 from .history import History
 
+COLUMN_WIDTH = 9.0  # inches
+
+
+def mean_curve(histories: Sequence[History], metric: str, x: str = "updates"):
+    """``(xs, mean, low, high)`` of ``metric`` over the runs, epoch by epoch.
+
+    Epoch ``k`` averages the runs that reached it (with early stopping, runs differ in length);
+    ``low``/``high`` are the smallest and largest value among them, ``xs`` the mean of column
+    ``x`` (e.g. ``"updates"``, ``"epoch"``). Raises ``ValueError`` if no run has the metric.
+    """
+    longest = max((len(h.epochs) for h in histories), default=0)
+    xs, mean, low, high = [], [], [], []
+    for k in range(longest):
+        rows = [h.epochs[k] for h in histories if k < len(h.epochs) and metric in h.epochs[k]]
+        if not rows:
+            continue
+        values = np.array([r[metric] for r in rows], dtype=float)
+        xs.append(float(np.mean([r[x] for r in rows])))
+        mean.append(values.mean())
+        low.append(values.min())
+        high.append(values.max())
+    if not xs:
+        raise ValueError(f"no run has metric {metric!r}")
+    return np.array(xs), np.array(mean), np.array(low), np.array(high)
+
 
 def plot_learning_curves(
-    histories: Mapping[str, History],
+    groups: Mapping[str, Sequence[History]],
     panels: Sequence[tuple[str, str]],
     *,
-    xlabel: str = "epoch",
+    x: str = "updates",
+    xlabel: str = "updates",
     title: str | None = None,
-    ncols: int | None = None,
+    ncols: int = 2,
+    note: str | None = None,
 ):
-    """One panel per ``(metric, y label)``, one line per run, epochs on the x axis."""
-    ncols = ncols or len(panels)
+    """One panel per ``(metric, y label)``; per group of runs (one per seed), the mean over the
+    seeds as a line and the range between the lowest and highest seed as a band."""
+    ncols = min(ncols, len(panels))
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(COLUMN_WIDTH, 3.0 * nrows + 0.9), squeeze=False)
     for ax, (metric, ylabel) in zip(axes.flat, panels, strict=False):
-        for name, history in histories.items():
-            values = history.column(metric)
-            points = [
-                (e, v)
-                for e, v in zip(history.column("epoch"), values, strict=True)
-                if v is not None
-            ]
-            if points:
-                xs, ys = zip(*points, strict=True)
-                ax.plot(xs, ys, marker="o", markersize=3, label=name)
+        for name, histories in groups.items():
+            xs, mean, low, high = mean_curve(histories, metric, x)
+            (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=name)
+            if len(histories) > 1:
+                ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(
-            handles,
-            labels,
-            loc="lower center",
-            ncol=min(len(labels), 4),
-            bbox_to_anchor=(0.5, -0.02 - 0.04 * ((len(labels) - 1) // 4)),
-            frameon=False,
-        )
+    rows_of_legend = -(-len(labels) // 3)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
+    if note:
+        fig.text(0.5, 1.0, note, ha="center", va="top", fontsize=8, color="0.3")
     if title:
-        fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.08 + 0.04 * ((len(labels) - 1) // 4) if handles else 0, 1, 1))
-    return fig
-
-
-def plot_step_losses(
-    histories: Mapping[str, History],
-    *,
-    smooth: int = 25,
-    xlabel: str = "step",
-    ylabel: str = "loss",
-    title: str | None = None,
-):
-    """Training loss per optimisation step (moving average over ``smooth`` steps)."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    for name, history in histories.items():
-        losses = np.asarray(history.step_losses, dtype=float)
-        if len(losses) == 0:
-            continue
-        window = max(1, min(smooth, len(losses)))
-        averaged = np.convolve(losses, np.ones(window) / window, mode="valid")
-        ax.plot(np.arange(window, len(losses) + 1), averaged, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
+        fig.suptitle(title, y=1.0 if not note else 1.04)
+    fig.tight_layout(rect=(0, 0.06 * rows_of_legend / nrows, 1, 0.97))
     return fig
 
 
@@ -118,3 +109,6 @@ def plot_attention(
         ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
     return ax
+
+
+__all__ = ["COLUMN_WIDTH", "mean_curve", "plot_attention", "plot_learning_curves"]

@@ -1,6 +1,18 @@
-"""Number formatting for the notebook's Spanish prose: ``1.234.567`` and ``86,3 %``."""
+"""Numbers for the notebook's Spanish prose and tables, and comparisons over seeds.
+
+Formatting follows Spanish usage: ``1.234.567`` and ``86,3 %``. A comparison of two
+configurations uses one value per seed of each: the difference of the means is called real only
+when it exceeds two standard errors (Welch: ``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise it is
+within seed noise.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+NOISE_STANDARD_ERRORS = 2.0
 
 
 def num(value: float, decimals: int = 0) -> str:
@@ -18,3 +30,83 @@ def signed_points(difference: float, decimals: int = 1) -> str:
     """Difference of two fractions in percentage points: ``0.031`` -> ``"+3,1 pp"``."""
     sign = "+" if difference >= 0 else "−"
     return f"{sign}{num(abs(100 * difference), decimals)} pp"
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (``ddof=1``; 0 for a single value).
+
+    Raises ``ValueError`` for no values.
+    """
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("mean_std needs at least one value")
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return mean, 0.0
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, math.sqrt(var)
+
+
+def pct_pm(values: Sequence[float], decimals: int = 1) -> str:
+    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``."""
+    mean, std = mean_std(values)
+    return f"{num(100 * mean, decimals)} ± {num(100 * std, decimals)} %"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``a`` against ``b``, one value per seed each (higher is better)."""
+
+    mean_a: float
+    mean_b: float
+    standard_error: float
+
+    @property
+    def difference(self) -> float:
+        return self.mean_a - self.mean_b
+
+    @property
+    def beyond_noise(self) -> bool:
+        """The difference exceeds two standard errors."""
+        return abs(self.difference) > NOISE_STANDARD_ERRORS * self.standard_error
+
+    @property
+    def a_better(self) -> bool:
+        """``a`` is higher than ``b`` beyond noise."""
+        return self.beyond_noise and self.difference > 0
+
+    @property
+    def b_better(self) -> bool:
+        """``b`` is higher than ``a`` beyond noise."""
+        return self.beyond_noise and self.difference < 0
+
+    @property
+    def within_noise(self) -> bool:
+        return not self.beyond_noise
+
+
+def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
+    """Compare two sets of per-seed results; each needs at least 2 values to estimate noise.
+
+    Raises ``ValueError`` when either has fewer than 2 values.
+    """
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(
+            f"a comparison needs at least 2 seeds on each side, got {len(a)} and {len(b)}"
+        )
+    mean_a, std_a = mean_std(a)
+    mean_b, std_b = mean_std(b)
+    se = math.sqrt(std_a**2 / len(a) + std_b**2 / len(b))
+    return Comparison(mean_a, mean_b, se)
+
+
+__all__ = [
+    "NOISE_STANDARD_ERRORS",
+    "Comparison",
+    "compare",
+    "mean_std",
+    "num",
+    "pct",
+    "pct_pm",
+    "signed_points",
+]

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,9 @@ def run_key(
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "run"
+    """``"Seq2Seq básico"`` -> ``"seq2seq-basico"``: a folder name in plain ASCII."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "run"
 
 
 def config_from_dict(payload: dict[str, Any]) -> ClassifierConfig | Seq2SeqConfig:

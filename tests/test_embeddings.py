@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -16,6 +18,8 @@ from rnnlib.embeddings import (
 )
 from rnnlib.models.classifier import SentimentRNN
 from rnnlib.text import Vocab
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 def _corpus(n: int = 300, seed: int = 0) -> list[list[str]]:
@@ -48,6 +52,23 @@ def test_word2vec_is_reproducible_with_one_worker():
     a = train_word2vec(_corpus(50), **args)
     b = train_word2vec(_corpus(50), **args)
     np.testing.assert_array_equal(a["cat"], b["cat"])
+
+
+def test_word2vec_is_the_same_in_processes_with_different_string_hashes(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, sys; from rnnlib.embeddings import train_word2vec; "
+        "from tests.test_embeddings import _corpus; "
+        "kv = train_word2vec(_corpus(50), dim=8, window=2, min_count=1, epochs=2, workers=1); "
+        "np.save(sys.argv[1], kv['cat'])"
+    )
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = tmp_path / f"cat{seed}.npy"
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env, cwd=REPO)
+    np.testing.assert_array_equal(np.load(tmp_path / "cat1.npy"), np.load(tmp_path / "cat2.npy"))
 
 
 def test_word2vec_rejects_bad_input():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnnlib.config import ClassifierConfig, TrainConfig
-from rnnlib.experiments import InlineExecutor, process_pool, train_or_load
+from rnnlib.experiments import Experiments, InlineExecutor, process_pool, train_or_load
 from rnnlib.sentiment import SentimentTask, prepare_sentiment_data
 from rnnlib.translation import evaluate_translation, prepare_scan
 from tests.test_sentiment import _dataset_dict
@@ -128,3 +128,19 @@ def test_one_worker_or_cuda_runs_here():
     assert isinstance(InlineExecutor().submit(divmod, 1, 0).exception(), ZeroDivisionError)
     with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         process_pool(0)
+
+
+def test_experiments_train_every_seed_and_wait_by_name(imdb, tmp_path):
+    experiments = Experiments(InlineExecutor(), seeds=(0, 1), store=tmp_path)
+    experiments.submit("gru", _config(imdb), TRAIN, imdb)
+    experiments.submit("rnn", _config(imdb, cell="rnn"), TRAIN, imdb, test=False)
+    gru, rnn = experiments.runs("gru"), experiments.runs("rnn")
+    assert [r.seed for r in gru] == [0, 1] and experiments.names == ["gru", "rnn"]
+    assert gru[0].history != gru[1].history and all(r.test is not None for r in gru)
+    assert all(r.test is None for r in rnn) and rnn[0].config.cell == "rnn"
+    with pytest.raises(ValueError, match="already submitted"):
+        experiments.submit("gru", _config(imdb), TRAIN, imdb)
+    with pytest.raises(KeyError, match="no experiment named 'lstm'"):
+        experiments.runs("lstm")
+    with pytest.raises(ValueError, match="at least one seed"):
+        Experiments(InlineExecutor(), seeds=(), store=None)

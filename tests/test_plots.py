@@ -6,30 +6,39 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from rnnlib.history import History, format_epoch  # noqa: E402
-from rnnlib.plots import plot_attention, plot_learning_curves, plot_step_losses  # noqa: E402
+from rnnlib.plots import mean_curve, plot_attention, plot_learning_curves  # noqa: E402
 
 
 def _history(values):
     history = History()
-    for v in values:
-        history.add_epoch(train_loss=v, val_accuracy=1 - v, seconds=2.0)
+    for k, v in enumerate(values):
+        history.add_epoch(updates=10 * (k + 1), train_loss=v, val_accuracy=1 - v, seconds=2.0)
         history.step_losses.extend([v] * 10)
     return history
 
 
-def test_learning_curves_draw_one_line_per_run_and_panel():
-    runs = {"a": _history([0.5, 0.3]), "b": _history([0.6, 0.2, 0.1])}
-    fig = plot_learning_curves(runs, [("train_loss", "loss"), ("val_accuracy", "acc")])
+def test_mean_curve_averages_the_seeds_that_reached_each_epoch():
+    xs, mean, low, high = mean_curve(
+        [_history([0.5, 0.3]), _history([0.7, 0.1, 0.2])], "train_loss"
+    )
+    np.testing.assert_allclose(xs, [10, 20, 30])
+    np.testing.assert_allclose(mean, [0.6, 0.2, 0.2])
+    np.testing.assert_allclose(low, [0.5, 0.1, 0.2])
+    np.testing.assert_allclose(high, [0.7, 0.3, 0.2])
+    np.testing.assert_allclose(mean_curve([_history([0.5])], "train_loss", x="epoch")[0], [1])
+    with pytest.raises(ValueError, match="no run has metric 'val_loss'"):
+        mean_curve([_history([0.5])], "val_loss")
+
+
+def test_learning_curves_draw_one_mean_and_band_per_group_and_panel():
+    groups = {"a": [_history([0.5, 0.3]), _history([0.6, 0.2])], "b": [_history([0.6, 0.2, 0.1])]}
+    fig = plot_learning_curves(groups, [("train_loss", "loss"), ("val_accuracy", "acc")])
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2
     assert [len(line.get_xdata()) for line in axes[0].lines] == [2, 3]
+    assert len(axes[0].collections) == 1  # a band for the group with several seeds only
     assert axes[1].get_ylabel() == "acc"
-
-
-def test_step_losses_are_smoothed():
-    fig = plot_step_losses({"a": _history([0.5, 0.3])}, smooth=5)
-    (line,) = fig.axes[0].lines
-    assert len(line.get_xdata()) == 20 - 5 + 1
+    assert fig.get_size_inches()[0] <= 9.0
 
 
 def test_attention_heatmap_checks_shapes():
@@ -48,4 +57,4 @@ def test_history_best_and_format():
     assert history.total_seconds == 6.0
     assert History.from_dict(history.to_dict()) == history
     line = format_epoch(history.epochs[0], "rnn")
-    assert line == "rnn | epoch 1 | train_loss 0.5 | val_accuracy 0.5 | 2.0 s"
+    assert line == "rnn | epoch 1 | updates 10 | train_loss 0.5 | val_accuracy 0.5 | 2.0 s"

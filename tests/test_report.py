@@ -1,3 +1,5 @@
+import pytest
+
 from rnnlib.report import num, pct, signed_points
 
 
@@ -9,3 +11,30 @@ def test_spanish_number_formatting():
     assert pct(1.0, 2) == "100,00 %"
     assert signed_points(0.031) == "+3,1 pp"
     assert signed_points(-0.0049, 2) == "−0,49 pp"
+
+
+def test_mean_std_and_percent_with_spread():
+    from rnnlib.report import mean_std, pct_pm
+
+    assert mean_std([0.8, 0.9]) == pytest.approx((0.85, 0.0707107), rel=1e-5)
+    assert mean_std([0.5]) == (0.5, 0.0)
+    assert pct_pm([0.851, 0.855, 0.853]) == "85,3 ± 0,2 %"
+    with pytest.raises(ValueError, match="at least one"):
+        mean_std([])
+
+
+def test_a_difference_is_real_only_beyond_two_standard_errors():
+    from rnnlib.report import compare
+
+    clear = compare([0.90, 0.91, 0.905], [0.85, 0.86, 0.855])
+    assert clear.beyond_noise and clear.a_better and not clear.b_better
+    assert clear.difference == pytest.approx(0.05)
+    noisy = compare([0.90, 0.80, 0.85], [0.86, 0.84, 0.85])
+    assert noisy.within_noise and not noisy.a_better and not noisy.b_better
+    reversed_ = compare([0.85, 0.86, 0.855], [0.90, 0.91, 0.905])
+    assert reversed_.b_better
+    # the threshold: |difference| > 2 standard errors (Welch)
+    se = clear.standard_error
+    assert se == pytest.approx(((0.005**2) / 3 * 2) ** 0.5)
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        compare([0.9], [0.8, 0.85])

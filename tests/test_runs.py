@@ -168,3 +168,8 @@ def test_update_adds_fields_atomically(tmp_path):
 def test_fingerprint_is_stable_and_sensitive():
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+
+
+def test_run_folders_are_named_in_plain_ascii(tmp_path):
+    path = RunStore(tmp_path).path("Seq2Seq básico (jump)", _key(seed=2))
+    assert path.name.startswith("seq2seq-basico-jump-s2-")

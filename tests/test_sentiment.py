@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib.baseline import bow_baseline, imdb_bow_baseline
+from rnnlib.baseline import imdb_bow_baseline, nb_logistic_baseline
 from rnnlib.batching import SequenceDataset
 from rnnlib.config import ClassifierConfig, TrainConfig
 from rnnlib.models.classifier import SentimentRNN
@@ -194,40 +194,43 @@ def test_step_loss_needs_a_model_with_step_logits(tiny_data):
         SentimentTask().step(torch.nn.Linear(2, 1), batch, TrainConfig(step_loss_weight=0.5))
 
 
-def test_bow_baseline_on_tiny_data(tiny_data):
+def test_nb_logistic_baseline_chooses_c_on_validation_only():
     dd = _dataset_dict(n_train=160, n_test=40)
-    result = bow_baseline(
-        dd["train"]["tokens"],
-        dd["train"]["label"],
-        dd["test"]["tokens"],
-        dd["test"]["label"],
-        min_df=1,
-        C=10.0,
-    )
-    assert result["accuracy"] >= 0.9
-    assert result["features"] > 0 and result["seconds"] >= 0
+    train = (dd["train"]["tokens"][:120], dd["train"]["label"][:120])
+    val = (dd["train"]["tokens"][120:], dd["train"]["label"][120:])
+    test = (dd["test"]["tokens"], dd["test"]["label"])
+    result = nb_logistic_baseline(train, val, test, min_df=1, c_values=(0.01, 1.0))
+    assert result["test_accuracy"] >= 0.9 and result["features"] > 0
+    assert set(result["val_by_C"]) == {0.01, 1.0}
+    assert result["val_accuracy"] == max(result["val_by_C"].values())
+    # the test reviews never choose C: garbled test labels give the same choice
+    garbled = (test[0], [1 - y for y in test[1]])
+    other = nb_logistic_baseline(train, val, garbled, min_df=1, c_values=(0.01, 1.0))
+    assert other["C"] == result["C"]
+    assert other["test_accuracy"] == pytest.approx(1 - result["test_accuracy"])
     with pytest.raises(ValueError, match="both classes"):
-        bow_baseline([["a"], ["b"]], [1, 1], [["a"]], [1])
-    with pytest.raises(ValueError, match="mismatched"):
-        bow_baseline([["a"]], [1, 0], [["a"]], [1])
+        nb_logistic_baseline(([["a"], ["b"]], [1, 1]), val, test)
+    with pytest.raises(ValueError, match="mismatched sizes: 1 train reviews but 2 labels"):
+        nb_logistic_baseline(([["a"]], [1, 0]), val, test)
 
 
 def test_imdb_bow_baseline_fits_only_the_given_training_rows():
     dd = _dataset_dict(n_train=160, n_test=40)
-    rows = list(range(0, 160, 2)) + [1]  # almost all negative: the fit must see only these rows
-    result = imdb_bow_baseline(dd, rows, min_df=1, C=10.0)
-    direct = bow_baseline(
-        [dd["train"][i]["tokens"] for i in rows],
-        [dd["train"][i]["label"] for i in rows],
-        dd["test"]["tokens"],
-        dd["test"]["label"],
+    rows = list(range(0, 120, 2)) + [1]  # almost all negative: the fit must see only these rows
+    val_rows = list(range(120, 160))
+    result = imdb_bow_baseline(dd, rows, val_rows, min_df=1)
+    direct = nb_logistic_baseline(
+        ([dd["train"][i]["tokens"] for i in rows], [dd["train"][i]["label"] for i in rows]),
+        ([dd["train"][i]["tokens"] for i in val_rows], [dd["train"][i]["label"] for i in val_rows]),
+        (dd["test"]["tokens"], dd["test"]["label"]),
         min_df=1,
-        C=10.0,
     )
-    assert result["accuracy"] == direct["accuracy"] and result["features"] == direct["features"]
-    assert not hasattr(result["model"][0], "stop_words_")  # dropped: large and not needed
+    assert result["test_accuracy"] == direct["test_accuracy"]
+    assert result["features"] == direct["features"]
     with pytest.raises(ValueError, match="tokenize_imdb"):
-        imdb_bow_baseline({"train": dd["train"].remove_columns("tokens"), "test": dd["test"]}, rows)
+        imdb_bow_baseline(
+            {"train": dd["train"].remove_columns("tokens"), "test": dd["test"]}, rows, val_rows
+        )
 
 
 def test_predict_new_text_from_a_saved_run(tmp_path):

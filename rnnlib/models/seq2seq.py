@@ -96,7 +96,10 @@ class AttentionModule(nn.Module):
     """Scaled dot-product attention: ``softmax(q·K^T / sqrt(m)) V`` with ``K = V`` (no params).
 
     Padded source positions get a score of ``-inf`` before the softmax, so their weight is
-    exactly 0 and the weights of each example sum to 1 over its real positions.
+    exactly 0 and the weights of each example sum to 1 over its real positions. A decoder calls
+    ``prepare`` once per batch (scaled keys and the padding mask as an additive bias) and
+    ``attend`` at every step, so each step is one ``baddbmm``, one softmax and one ``bmm``;
+    ``forward`` does both.
     """
 
     def forward(
@@ -109,19 +112,39 @@ class AttentionModule(nn.Module):
 
         -> ``(O_t [B, m], weights [B, S])``.
         """
-        m = all_enc_hidden_states.size(-1)
-        if h_t.size(-1) != m:
-            raise ValueError(
-                f"query size {h_t.size(-1)} differs from key size {m}: the decoder's hidden "
-                "size must be 2 * the encoder's hidden size"
-            )
-        query = h_t.unsqueeze(2)  # [B, m, 1]
-        scores = torch.bmm(all_enc_hidden_states, query).squeeze(2) / math.sqrt(m)  # [B, S]
+        keys = self.prepare(all_enc_hidden_states, src_mask)
+        return self.attend(h_t, keys, all_enc_hidden_states)
+
+    def prepare(
+        self, all_enc_hidden_states: torch.Tensor, src_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(keys [B, m, S], bias [B, 1, S])``: the keys transposed and divided by ``sqrt(m)``,
+        and ``-inf`` at padded positions (0 elsewhere)."""
+        batch, src_len, m = all_enc_hidden_states.shape
+        keys = all_enc_hidden_states.transpose(1, 2) / math.sqrt(m)  # [B, m, S]
+        bias = all_enc_hidden_states.new_zeros(batch, 1, src_len)  # [B, 1, S]
         if src_mask is not None:
-            scores = scores.masked_fill(~src_mask, float("-inf"))  # [B, S]
-        weights = torch.softmax(scores, dim=-1)  # [B, S]
-        attended = torch.bmm(weights.unsqueeze(1), all_enc_hidden_states)  # [B, 1, m]
-        return attended.squeeze(1), weights  # [B, m], [B, S]
+            bias = bias.masked_fill(~src_mask.unsqueeze(1), float("-inf"))  # [B, 1, S]
+        return keys, bias
+
+    def attend(
+        self,
+        h_t: torch.Tensor,
+        keys: tuple[torch.Tensor, torch.Tensor],
+        values: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``h_t [B, m]``, ``keys`` from ``prepare``, ``values [B, S, m]`` ->
+        ``(O_t [B, m], weights [B, S])``."""
+        scaled_keys, bias = keys
+        if h_t.size(-1) != scaled_keys.size(1):
+            raise ValueError(
+                f"query size {h_t.size(-1)} differs from key size {scaled_keys.size(1)}: the "
+                "decoder's hidden size must be 2 * the encoder's hidden size"
+            )
+        scores = torch.baddbmm(bias, h_t.unsqueeze(1), scaled_keys)  # [B, 1, S]
+        weights = torch.softmax(scores, dim=-1)  # [B, 1, S]
+        attended = torch.bmm(weights, values)  # [B, 1, m]
+        return attended.squeeze(1), weights.squeeze(1)  # [B, m], [B, S]
 
 
 class _GreedyDecoder(nn.Module):
@@ -141,8 +164,15 @@ class _GreedyDecoder(nn.Module):
     def _initial_extra(self, batch: int, ref: torch.Tensor):
         return None
 
-    def _step(self, y_emb, state, extra, all_enc_hidden_states, src_mask):
+    def _context(self, all_enc_hidden_states: torch.Tensor, src_mask: torch.Tensor | None):
+        """What every step reads from the encoder (computed once per batch)."""
+        return None
+
+    def _step(self, y_emb, state, extra, context):
         raise NotImplementedError
+
+    def _drop(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(x) if self.dropout.p > 0 else x
 
     def forward(
         self,
@@ -180,25 +210,25 @@ class _GreedyDecoder(nn.Module):
 
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
         extra = self._initial_extra(batch, final_enc_hidden_states)
+        context = self._context(all_enc_hidden_states, src_mask)
         y_prev = self.start_idx.expand(batch)  # [B] (start_idx.repeat(batch) in the template)
         finished = torch.zeros(batch, dtype=torch.bool, device=y_prev.device)  # [B]
+        use_gold = None  # [B, T]: where the gold previous token is fed (teacher forcing)
+        if targets is not None and 0 < teacher_forcing_ratio < 1:
+            use_gold = torch.rand(batch, steps, device=targets.device) < teacher_forcing_ratio
         out, attention = [], []
         for t in range(steps):
-            y_emb = self.dropout(self.embeddings_table(y_prev))  # [B, E]
-            P_t, state, extra, weights = self._step(
-                y_emb, state, extra, all_enc_hidden_states, src_mask
-            )  # P_t: [B, V]
+            y_emb = self._drop(self.embeddings_table(y_prev))  # [B, E]
+            P_t, state, extra, weights = self._step(y_emb, state, extra, context)  # P_t: [B, V]
             out.append(P_t)
             if weights is not None:
                 attention.append(weights)  # [B, S]
-            prediction = P_t.argmax(dim=1)  # [B] greedy choice (detached: argmax)
-            if targets is not None and teacher_forcing_ratio > 0:
-                gold = targets[:, t]  # [B]
-                if teacher_forcing_ratio >= 1.0:
-                    prediction = gold
-                else:
-                    use_gold = torch.rand(batch, device=gold.device) < teacher_forcing_ratio
-                    prediction = torch.where(use_gold, gold, prediction)  # [B]
+            if targets is not None and teacher_forcing_ratio >= 1.0:
+                prediction = targets[:, t]  # [B] always the gold token
+            else:
+                prediction = P_t.argmax(dim=1)  # [B] greedy choice (detached: argmax)
+                if use_gold is not None:
+                    prediction = torch.where(use_gold[:, t], targets[:, t], prediction)  # [B]
             y_prev = prediction
             if check_eos:
                 finished = finished | (prediction == self.eos_idx)
@@ -236,10 +266,42 @@ class DecoderModule(_GreedyDecoder):
         # recurrent decoder: input = embedding of the previous token (E), state size D
         self.lstm_cell = nn.LSTMCell(embedding_dim, hidden_size)
 
-    def _step(self, y_emb, state, extra, all_enc_hidden_states, src_mask):
+    def _step(self, y_emb, state, extra, context):
         h_t, c_t = self.lstm_cell(y_emb, state)  # [B, D], [B, D]
-        P_t = self.W_vocab(self.dropout(h_t))  # [B, V]
+        P_t = self.W_vocab(self._drop(h_t))  # [B, V]
         return P_t, (h_t, c_t), None, None
+
+    def forward(
+        self,
+        all_enc_hidden_states: torch.Tensor,
+        final_enc_hidden_states: torch.Tensor,
+        final_enc_cell_states: torch.Tensor,
+        max_len: int = DEFAULT_MAX_LEN,
+        *,
+        targets: torch.Tensor | None = None,
+        teacher_forcing_ratio: float = 0.0,
+        **options,
+    ):
+        """As ``_GreedyDecoder.forward``. With full teacher forcing (``teacher_forcing_ratio =
+        1``) every input is the gold previous token, known in advance, so the same
+        ``lstm_cell`` runs over the whole sequence in one fused call (``torch.lstm`` with the
+        cell's weights) instead of one step at a time: the same numbers, faster."""
+        if targets is None or teacher_forcing_ratio != 1.0:  # other ratios: checked there
+            return super().forward(
+                all_enc_hidden_states, final_enc_hidden_states, final_enc_cell_states, max_len,
+                targets=targets, teacher_forcing_ratio=teacher_forcing_ratio, **options,
+            )  # fmt: skip
+        batch = targets.size(0)
+        start = self.start_idx.expand(batch, 1)  # [B, 1]
+        previous = torch.cat((start, targets[:, :-1]), dim=1)  # [B, T] gold y_{t-1}
+        inputs = self._drop(self.embeddings_table(previous))  # [B, T, E]
+        state = (final_enc_hidden_states.unsqueeze(0), final_enc_cell_states.unsqueeze(0))
+        cell = self.lstm_cell  # [1, B, D] each
+        weights = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
+        # torch.lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+        #            batch_first): the kernel behind nn.LSTM
+        h, _, _ = torch.lstm(inputs, state, weights, True, 1, 0.0, self.training, False, True)
+        return self.W_vocab(self._drop(h)), None  # [B, T, V]; no attention
 
 
 class AttentionDecoderModule(_GreedyDecoder):
@@ -279,12 +341,17 @@ class AttentionDecoderModule(_GreedyDecoder):
     def _initial_extra(self, batch: int, ref: torch.Tensor):
         return ref.new_zeros(batch, self.hidden_size)  # O_0 = 0: [B, D]
 
-    def _step(self, y_emb, state, extra, all_enc_hidden_states, src_mask):
+    def _context(self, all_enc_hidden_states, src_mask):
+        keys = self.attention.prepare(all_enc_hidden_states, src_mask)  # [B, D, S], [B, 1, S]
+        return keys, all_enc_hidden_states
+
+    def _step(self, y_emb, state, extra, context):
+        keys, values = context
         lstm_input = torch.cat((y_emb, extra), dim=-1)  # [B, E + D]
         h_t, c_t = self.lstm_cell(lstm_input, state)  # [B, D], [B, D]
-        O_t, weights = self.attention(h_t, all_enc_hidden_states, src_mask)  # [B, D], [B, S]
+        O_t, weights = self.attention.attend(h_t, keys, values)  # [B, D], [B, S]
         concat_input = torch.cat((h_t, O_t), dim=-1)  # [B, 2D]
-        P_t = self.W_vocab(self.dropout(concat_input))  # [B, V]
+        P_t = self.W_vocab(self._drop(concat_input))  # [B, V]
         return P_t, (h_t, c_t), O_t, weights
 
 

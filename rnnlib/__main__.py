@@ -1,0 +1,76 @@
+"""Command line: use the notebook's trained models on new input.
+
+    python -m rnnlib predict "A wonderful film." "Dull and far too long."
+    python -m rnnlib translate "jump twice after walk left"
+
+Both read a saved run only (weights, configuration, vocabulary), never the data sets. Without
+``--run``, they use the runs the notebook chose (``runs/best.json``, written when
+``python3 run.py notebook`` finishes): the sentiment model and the seq2seq model with
+attention with the best validation results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BEST_FILE = "best.json"
+
+
+def best_run(runs: Path, kind: str) -> Path:
+    """The saved run the notebook chose for ``kind`` (``"sentiment"`` or ``"translation"``).
+
+    Raises ``FileNotFoundError`` saying how to make one when there is none.
+    """
+    index = runs / BEST_FILE
+    try:
+        path = Path(json.loads(index.read_text(encoding="utf-8"))[kind])
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"no trained model yet: {index} does not exist. Run the notebook first "
+            "(python3 run.py notebook; about 40 minutes on 2 CPU cores), or name a saved run "
+            "with --run runs/<name>-s<seed>-<key>"
+        ) from None
+    except (KeyError, ValueError) as err:
+        raise FileNotFoundError(
+            f"{index} names no {kind} run ({err}); run the notebook again, or use --run"
+        ) from None
+    return path if path.is_absolute() else runs.parent / path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnlib", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, what in (("predict", "reviews (English)"), ("translate", "SCAN commands")):
+        cmd = sub.add_parser(name, help=f"{name} {what}")
+        cmd.add_argument("inputs", nargs="+", metavar="TEXT", help=what)
+        cmd.add_argument("--run", type=Path, help="a saved run folder (default: the notebook's)")
+        cmd.add_argument("--runs", type=Path, default=Path("runs"), help="default: ./runs")
+    args = parser.parse_args(argv)
+    kind = "sentiment" if args.command == "predict" else "translation"
+    try:
+        run = args.run or best_run(args.runs, kind)
+        if args.command == "predict":
+            from .sentiment import predict
+
+            for text, p in zip(args.inputs, predict(run, args.inputs), strict=True):
+                label = "positive" if p >= 0.5 else "negative"
+                print(f"{p:.3f}  {label:8}  {text}")
+        else:
+            from .translation import translate_commands
+
+            for out in translate_commands(run, args.inputs):
+                note = f"  (cut at {len(out.tokens)} steps: no <eos>)" if out.truncated else ""
+                print(f"{' '.join(out.command)}  ->  {' '.join(out.actions)}{note}")
+    except (FileNotFoundError, ValueError, PermissionError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""python -m rnnlib predict / translate on tiny saved runs, and their errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnlib.__main__ import main
+from rnnlib.config import ClassifierConfig, TrainConfig
+from rnnlib.experiments import train_or_load
+from rnnlib.sentiment import prepare_sentiment_data
+from rnnlib.translation import prepare_scan
+from tests.test_experiments import PAIRS
+from tests.test_sentiment import _dataset_dict
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A runs/ folder with a tiny sentiment run, a tiny seq2seq run and best.json."""
+    root = tmp_path_factory.mktemp("project") / "runs"
+    imdb = prepare_sentiment_data(
+        _dataset_dict(n_train=160, n_test=40), max_len=None, min_freq=1, val_size=40, seed=0
+    )
+    config = ClassifierConfig(len(imdb.vocab), 8, 8, "gru")
+    train = TrainConfig(max_epochs=6, lr=0.02, batch_size=16)
+    sentiment = train_or_load("s", config, train, imdb, store=root, log=None)
+    scan = prepare_scan({"train": PAIRS * 8, "test": PAIRS}, val_size=0.2, seed=0)
+    train = TrainConfig(max_epochs=30, lr=0.02, batch_size=8, teacher_forcing_ratio=1.0)
+    seq2seq = train_or_load(
+        "t", scan.model_config(attention=True, embedding_dim=8, hidden_size=8), train, scan,
+        store=root, log=None,
+    )  # fmt: skip
+    best = {"sentiment": f"runs/{sentiment.path.name}", "translation": str(seq2seq.path)}
+    (root / "best.json").write_text(json.dumps(best))
+    return root
+
+
+def test_predict_prints_one_probability_per_text(runs, capsys):
+    assert main(["predict", "great fun, superb", "awful and boring", "--runs", str(runs)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[1] == "positive" and lines[1].split()[1] == "negative"
+    assert 0.5 <= float(lines[0].split()[0]) <= 1 and lines[1].endswith("awful and boring")
+
+
+def test_translate_prints_the_actions(runs, capsys):
+    assert main(["translate", "jump twice", "WALK thrice", "--runs", str(runs)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "jump twice  ->  I_JUMP I_JUMP",
+        "walk thrice  ->  I_WALK I_WALK I_WALK",
+    ]
+
+
+def test_a_named_run_is_used(runs, capsys):
+    (path,) = [p for p in runs.iterdir() if p.name.startswith("t-")]
+    assert main(["translate", "walk", "--run", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == "walk  ->  I_WALK"
+
+
+def test_errors_say_what_to_do(runs, tmp_path, capsys):
+    assert main(["predict", "good", "--runs", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "no trained model yet" in err and "python3 run.py notebook" in err
+    assert main(["predict", "...", "--runs", str(runs)]) == 2
+    assert "text 0 cannot be classified" in capsys.readouterr().err
+    assert main(["translate", "fly twice", "--runs", str(runs)]) == 2
+    assert "'fly' is not a SCAN word" in capsys.readouterr().err
+    (path,) = [p for p in runs.iterdir() if p.name.startswith("t-")]
+    assert main(["predict", "good", "--run", str(path)]) == 2
+    assert "is not a sentiment run" in capsys.readouterr().err
+
+
+def test_the_module_runs_as_a_command(runs):
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnlib", "translate", "jump", "--runs", str(runs)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "jump  ->  I_JUMP"
