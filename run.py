@@ -59,7 +59,7 @@ def notebook(args: argparse.Namespace) -> int:
     if args.data and not Path(args.data).exists():
         print(f"error: --data {args.data} does not exist", file=sys.stderr)
         return 2
-    code = run([str(PYTHON), "-m", "jupytext", "--to", "ipynb", "--update", "-q", "tarea2.py"])
+    code = run([str(PYTHON), "-m", "jupytext", "--to", "ipynb", "-q", "tarea2.py"])
     if code:
         return code
     output = ROOT / ("runs/tarea2-smoke.ipynb" if args.smoke else "tarea2.ipynb")
@@ -96,7 +96,9 @@ def html(args: argparse.Namespace) -> int:
             "nbconvert",
             "--to",
             "html",
-            "--TagRemovePreprocessor.remove_input_tags=remove-input",
+            "--TagRemovePreprocessor.enabled=True",
+            "--TagRemovePreprocessor.remove_input_tags",
+            "remove-input",
             "--output",
             "tarea2.html",
             "tarea2.ipynb",

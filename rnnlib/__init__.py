@@ -1,7 +1,7 @@
 """rnnlib: recurrent networks for IMDB sentiment and SCAN sequence-to-sequence."""
 
 from .config import ClassifierConfig, Seq2SeqConfig, TrainConfig
-from .utils import choose_device, num_trainable_parameters, parameter_table, set_seed
+from .utils import choose_device, num_trainable_parameters, set_seed
 
 __version__ = "0.2.0"
 
@@ -11,6 +11,5 @@ __all__ = [
     "TrainConfig",
     "choose_device",
     "num_trainable_parameters",
-    "parameter_table",
     "set_seed",
 ]

@@ -1,9 +1,5 @@
-"""Length-bucketed batches, padding collate functions and packing.
-
-Batches are made of examples of similar length, so little compute is spent on padding; the
-recurrent layers then read the padded batch as a ``PackedSequence`` so that each sequence's
-final state is the one at its real last token.
-"""
+"""Length-bucketed batches (little compute spent on padding), padding collate functions, and
+packing, so that a recurrent layer's final state is the one at each sequence's last token."""
 
 from __future__ import annotations
 
@@ -36,48 +32,36 @@ class BucketBatchSampler(Sampler[list[int]]):
         bucket_factor: int = 50,
         drop_last: bool = False,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if bucket_factor < 1:
-            raise ValueError(f"bucket_factor must be >= 1, got {bucket_factor}")
-        self.lengths = np.asarray(lengths)
-        if self.lengths.ndim != 1:
-            raise ValueError("lengths must be a flat sequence of integers")
-        if len(self.lengths) == 0:
+        if batch_size < 1 or bucket_factor < 1:
             raise ValueError(
-                "lengths is empty: there are no examples to batch (check that the data split "
-                "is not empty)"
+                f"batch_size and bucket_factor must be >= 1, got {batch_size}, {bucket_factor}"
             )
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
-        self.bucket_factor = bucket_factor
-        self.drop_last = drop_last
-        self.epoch = 0
+        self.lengths = np.asarray(lengths)
+        if self.lengths.ndim != 1 or len(self.lengths) == 0:
+            raise ValueError(
+                f"lengths must be a flat sequence of integers, got shape {self.lengths.shape}; "
+                "if it is empty, there are no examples to batch: check the data split"
+            )
+        self.batch_size, self.bucket_factor, self.drop_last = batch_size, bucket_factor, drop_last
+        self.shuffle, self.seed, self.epoch = shuffle, seed, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def _chunk_size(self) -> int:
+        return self.batch_size * self.bucket_factor if self.shuffle else len(self.lengths)
+
     def batches(self) -> list[list[int]]:
-        n = len(self.lengths)
-        if not self.shuffle:
-            order = np.argsort(self.lengths, kind="stable")
-            chunks = [order]
-        else:
-            rng = np.random.default_rng(self.seed + self.epoch)
-            order = rng.permutation(n)
-            size = self.batch_size * self.bucket_factor
-            chunks = [
-                chunk[np.argsort(self.lengths[chunk], kind="stable")]
-                for chunk in (order[i : i + size] for i in range(0, n, size))
-            ]
-        batches = [
-            chunk[i : i + self.batch_size].tolist()
-            for chunk in chunks
-            for i in range(0, len(chunk), self.batch_size)
-        ]
+        n, size, bs = len(self.lengths), self._chunk_size(), self.batch_size
+        rng = np.random.default_rng(self.seed + self.epoch)
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
+        batches = []
+        for start in range(0, n, size):
+            chunk = order[start : start + size]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + bs].tolist() for i in range(0, len(chunk), bs)]
         if self.drop_last:
-            batches = [b for b in batches if len(b) == self.batch_size]
+            batches = [b for b in batches if len(b) == bs]
         if self.shuffle:
             rng.shuffle(batches)
         return batches
@@ -86,16 +70,16 @@ class BucketBatchSampler(Sampler[list[int]]):
         return iter(self.batches())
 
     def __len__(self) -> int:
-        if self.drop_last:
-            return sum(c // self.batch_size for c in self._chunk_sizes())
-        return sum(-(-c // self.batch_size) for c in self._chunk_sizes())
+        n, size, b = len(self.lengths), self._chunk_size(), self.batch_size
+        chunks = [min(size, n - i) for i in range(0, n, size)]
+        return sum(c // b if self.drop_last else -(-c // b) for c in chunks)
 
-    def _chunk_sizes(self) -> list[int]:
-        n = len(self.lengths)
-        if not self.shuffle:
-            return [n]
-        size = self.batch_size * self.bucket_factor
-        return [min(size, n - i) for i in range(0, n, size)]
+
+def _target(target):
+    """A sequence target (list or tuple of ids) as a ``long`` tensor; a label as it is."""
+    return (
+        torch.as_tensor(target, dtype=torch.long) if isinstance(target, (list, tuple)) else target
+    )
 
 
 class SequenceDataset(Dataset):
@@ -106,14 +90,10 @@ class SequenceDataset(Dataset):
             raise ValueError(
                 f"mismatched sizes: {len(sequences)} sequences but {len(targets)} targets"
             )
-        empty = [i for i, s in enumerate(sequences) if len(s) == 0]
-        if empty:
+        if empty := [i for i, s in enumerate(sequences) if len(s) == 0]:
             raise ValueError(f"sequences at positions {empty[:5]} are empty")
         self.sequences = [torch.as_tensor(s, dtype=torch.long) for s in sequences]
-        self.targets = [
-            torch.as_tensor(t, dtype=torch.long) if isinstance(t, (list, tuple)) else t
-            for t in targets
-        ]
+        self.targets = [_target(t) for t in targets]
 
     def __len__(self) -> int:
         return len(self.sequences)
@@ -130,13 +110,9 @@ class SequenceDataset(Dataset):
         return {"flat": flat, "lengths": lengths, "targets": targets}
 
     def __setstate__(self, state: dict) -> None:
-        flat = torch.from_numpy(state["flat"])
-        sequences = list(flat.split(state["lengths"].tolist())) if len(flat) else []
-        targets = [
-            torch.as_tensor(t, dtype=torch.long) if isinstance(t, list) else t
-            for t in state["targets"]
-        ]
-        self.sequences, self.targets = sequences, targets  # views into one flat tensor
+        flat = torch.from_numpy(state["flat"])  # the sequences are views into it
+        self.sequences = list(flat.split(state["lengths"].tolist())) if len(flat) else []
+        self.targets = [_target(t) for t in state["targets"]]
 
     @property
     def lengths(self) -> list[int]:
@@ -173,9 +149,7 @@ def collate_pairs(batch):
     ``ValueError`` for an empty batch."""
     _check_batch(batch, "collate_pairs")
     sources, targets = zip(*batch, strict=True)
-    src, src_lengths = pad_batch(sources)
-    tgt, tgt_lengths = pad_batch(targets)
-    return src, src_lengths, tgt, tgt_lengths
+    return (*pad_batch(sources), *pad_batch(targets))
 
 
 def pack(embedded: torch.Tensor, lengths: torch.Tensor) -> PackedSequence:

@@ -102,68 +102,50 @@ def train_or_load(
     key = run_key(config, train, seed=seed, data=data.fingerprint, pretrained=pretrained)
     saved = store.load(name, key) if store is not None and not retrain else None
     if saved is not None:
-        model, payload, path = saved
+        model, record, path = saved
         model.to(device)
-        run = Run(
-            name=name,
-            seed=seed,
-            config=config,
-            train=train,
-            model=model,
-            history=History.from_dict(payload["history"]),
-            test=payload.get("test"),
-            train_seconds=payload["train_seconds"],
-            inference=payload["inference"],
-            path=path,
-            loaded=True,
-        )
         if log is not None:
             log(f"{name} (seed {seed}): loaded from {path}")
-        if test and run.test is None:
-            run.test = _evaluate_test(task, model, data, train, device)
-            store.update(path, test=run.test)
-        return run
-
-    set_seed(seed)
-    model = build_model(config, pretrained=pretrained)
-    if config.parameter_count()["total"] != num_trainable_parameters(model):
-        raise RuntimeError(  # the formula is tested; this guards against drift
-            f"parameter formula gives {config.parameter_count()['total']:,}, the model has "
-            f"{num_trainable_parameters(model):,}"
+    else:
+        set_seed(seed)
+        model = build_model(config, pretrained=pretrained)
+        if config.parameter_count()["total"] != num_trainable_parameters(model):
+            raise RuntimeError(  # the formula is tested; this guards against drift
+                f"parameter formula gives {config.parameter_count()['total']:,}, the model has "
+                f"{num_trainable_parameters(model):,}"
+            )
+        start = time.perf_counter()
+        history = fit(
+            model, task, data.train, data.val, train, seed=seed, device=device, name=name, log=log
         )
-    start = time.perf_counter()
-    history = fit(
-        model, task, data.train, data.val, train, seed=seed, device=device, name=name, log=log
-    )
-    train_seconds = time.perf_counter() - start
-    test_metrics = _evaluate_test(task, model, data, train, device) if test else None
-    run = Run(
+        record = {
+            "seed": seed,
+            "history": history.to_dict(),
+            "test": None,
+            "train_seconds": time.perf_counter() - start,
+            "inference": data.inference_state(),
+        }
+    if test and record["test"] is None:  # once per final model, after selection
+        record["test"] = task.evaluate(
+            model, data.test, batch_size=train.eval_batch_size, device=device
+        )
+        if saved is not None:
+            store.update(path, test=record["test"])
+    if saved is None and store is not None:
+        path = store.save(name, key, model, record)
+    return Run(
         name=name,
         seed=seed,
         config=config,
         train=train,
         model=model,
-        history=history,
-        test=test_metrics,
-        train_seconds=train_seconds,
-        inference=data.inference_state(),
-        path=None,
-        loaded=False,
+        history=History.from_dict(record["history"]),
+        test=record["test"],
+        train_seconds=record["train_seconds"],
+        inference=record["inference"],
+        path=path if store is not None else None,
+        loaded=saved is not None,
     )
-    if store is not None:
-        record = {
-            "seed": seed,
-            "history": history.to_dict(),
-            "test": test_metrics,
-            "train_seconds": train_seconds,
-            "inference": run.inference,
-        }
-        run.path = store.save(name, key, model, record)
-    return run
-
-
-def _evaluate_test(task, model, data, train: TrainConfig, device) -> dict[str, float]:
-    return task.evaluate(model, data.test, batch_size=train.eval_batch_size, device=device)
 
 
 class InlineExecutor(Executor):

@@ -33,7 +33,6 @@ from .train import StepResult
 from .utils import split_indices
 
 TRUNCATION_SIDES = ("head", "tail", "head+tail")
-LR_SCHEDULES = ("constant", "cosine")
 
 
 # ----------------------------------------------------------------------------- data
@@ -65,13 +64,17 @@ def truncate(
     return list(tokens[:head]) + (list(tokens[-tail:]) if tail else [])
 
 
+def _tokenizer_args(tokenizer: Tokenizer) -> dict[str, Any]:
+    return {"pattern": tokenizer.pattern, "normalization": tokenizer.normalization}
+
+
 @dataclass
 class SentimentData:
     """Encoded IMDB splits, the vocabulary they were encoded with, and how they were made.
 
-    ``settings`` holds the arguments of ``prepare_sentiment_data``; ``tokenizer_pattern`` the
-    pattern of the tokenizer that made the tokens (both are saved with a trained run, so that
-    ``predict`` treats new text exactly as the training reviews were treated).
+    ``settings`` holds the arguments of ``prepare_sentiment_data``; ``tokenizer`` the arguments
+    of the tokenizer that made the tokens (both are saved with a trained run, so that ``predict``
+    treats new text exactly as the training reviews were treated).
     """
 
     vocab: Vocab
@@ -82,7 +85,7 @@ class SentimentData:
     stats: dict[str, Any] = field(default_factory=dict)
     train_indices: np.ndarray | None = None  # rows of the official training split used
     val_indices: np.ndarray | None = None
-    tokenizer_pattern: str = field(default_factory=lambda: Tokenizer().pattern)
+    tokenizer: dict[str, Any] = field(default_factory=lambda: _tokenizer_args(Tokenizer()))
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -98,7 +101,7 @@ class SentimentData:
     def inference_state(self) -> dict[str, Any]:
         """What ``predict`` needs to encode new text as the training text was encoded."""
         return {
-            "tokenizer_pattern": self.tokenizer_pattern,
+            "tokenizer": self.tokenizer,
             "vocab": {"specials": self.vocab.specials, "tokens": self.vocab.itos},
             "max_len": self.settings["max_len"],
             "truncation": self.settings["truncation"],
@@ -222,7 +225,7 @@ def prepare_sentiment_data(
         stats=stats,
         train_indices=train_idx,
         val_indices=val_idx,
-        tokenizer_pattern=(tokenizer or Tokenizer()).pattern,
+        tokenizer=_tokenizer_args(tokenizer or Tokenizer()),
     )
 
 
@@ -278,7 +281,7 @@ def cached_word2vec(
         if target.is_dir() and not retrain:
             try:
                 vectors = load_vectors(target)
-            except ValueError as err:  # incomplete or foreign files: train again
+            except (FileNotFoundError, ValueError) as err:  # incomplete or foreign: train again
                 warnings.warn(f"{err}; training Word2Vec again", stacklevel=2)
             else:
                 if log is not None:
@@ -311,6 +314,26 @@ def cached_word2vec(
 def _batches_in_order(lengths: Sequence[int], batch_size: int):
     """Batches of indices grouped by length (little padding), covering every index once."""
     return BucketBatchSampler(lengths, batch_size, shuffle=False).batches()
+
+
+@torch.no_grad()
+def evaluate_sentiment(
+    model: nn.Module,
+    dataset: SequenceDataset,
+    *,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+) -> dict[str, float]:
+    """Mean binary cross-entropy and accuracy (threshold 0.5) of ``model`` on ``dataset``.
+
+    Raises ``ValueError`` on an empty dataset."""
+    if len(dataset) == 0:
+        raise ValueError("cannot evaluate on an empty dataset")
+    logits = predict_logits(model, dataset.sequences, batch_size=batch_size, device=device)
+    labels = torch.tensor([float(y) for y in dataset.targets])
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    accuracy = ((logits > 0).float() == labels).float().mean()
+    return {"loss": float(loss), "accuracy": float(accuracy)}
 
 
 @dataclass(frozen=True)
@@ -355,23 +378,7 @@ class SentimentTask:
         correct = int(((logits.detach() > 0).float() == labels).sum())
         return StepResult(loss, final.item(), int(labels.shape[0]), correct)
 
-    @torch.no_grad()
-    def evaluate(
-        self,
-        model: nn.Module,
-        dataset: SequenceDataset,
-        *,
-        batch_size: int = 256,
-        device: torch.device | str = "cpu",
-    ) -> dict[str, float]:
-        """Mean binary cross-entropy and accuracy (threshold 0.5) of ``model`` on ``dataset``."""
-        if len(dataset) == 0:
-            raise ValueError("cannot evaluate on an empty dataset")
-        logits = predict_logits(model, dataset.sequences, batch_size=batch_size, device=device)
-        labels = torch.tensor([float(y) for y in dataset.targets])
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, labels)
-        accuracy = ((logits > 0).float() == labels).float().mean()
-        return {"loss": float(loss), "accuracy": float(accuracy)}
+    evaluate = staticmethod(evaluate_sentiment)
 
 
 @torch.no_grad()
@@ -430,11 +437,11 @@ def predict(
         state = payload.get("inference")
     else:
         model, state = run_or_path.model, run_or_path.inference
-    if not state or "tokenizer_pattern" not in state:
+    if not state or "tokenizer" not in state:
         raise ValueError(
             f"{run_or_path} is not a sentiment run (it has no vocabulary to encode text)"
         )
-    tokenizer = Tokenizer(state["tokenizer_pattern"])
+    tokenizer = Tokenizer(**state["tokenizer"])
     vocab = Vocab(
         state["vocab"]["tokens"][len(state["vocab"]["specials"]) :], state["vocab"]["specials"]
     )
@@ -458,6 +465,7 @@ __all__ = [
     "SentimentData",
     "SentimentTask",
     "cached_word2vec",
+    "evaluate_sentiment",
     "predict",
     "predict_logits",
     "prepare_sentiment_data",

@@ -1,16 +1,8 @@
-"""Tokenisation and vocabularies.
-
-The tokenizer is nltk's data-free ``RegexpTokenizer`` (no corpus download needed), applied
-after Unicode normalisation (NFC), lowercasing and removing the HTML line breaks that IMDB
-reviews contain. Words are runs of Unicode letters and digits, so "cliché" and "fiancée" stay
-whole. A ``Vocab`` is always built from training data only; words it does not know map to
-``<unk>``.
-"""
+"""Tokenisation (nltk's data-free ``RegexpTokenizer``) and vocabularies of training data."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections import Counter
@@ -19,13 +11,15 @@ from pathlib import Path
 
 from nltk.tokenize import RegexpTokenizer
 
+from .data.fetch import StrPath, decode_utf8
+from .utils import atomic_write_text
+
 PAD, UNK, SOS, EOS = "<pad>", "<unk>", "<sos>", "<eos>"
 KNOWN_SPECIALS = (PAD, UNK, SOS, EOS)
 
-# Words of Unicode word characters but "_" (``[^\W_]``: letters with their combining marks, and
-# digits; nltk compiles the pattern with the ``regex`` engine), keeping inner apostrophes
-# ("don't", "isn't" carry negation), and "!"/"?", which carry sentiment; all other punctuation
-# is dropped.
+# Runs of letters (with their combining marks) and digits, ``[^\W_]`` in the ``regex`` engine
+# that nltk uses, keeping inner apostrophes ("don't" carries negation), and "!"/"?", which carry
+# sentiment; all other punctuation is dropped.
 WORD_PATTERN = r"[^\W_]+(?:'[^\W_]+)*|[!?]"
 # Characters written for an apostrophe in reviews ("don’t", "don´t", "don`t"): read as "'".
 APOSTROPHES = "\u2019\u2018\u00b4`"
@@ -39,7 +33,7 @@ _APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 
 class Tokenizer:
     """Normalise (NFC), lowercase, drop ``<br />`` tags, read typographic apostrophes as ``'``,
-    and split into word tokens with nltk's RegexpTokenizer.
+    and split into words of Unicode letters and digits (so "cliché" stays whole).
 
     ``normalization`` is the ``unicodedata`` form applied first (one of ``NORMALIZATIONS``, or
     ``None`` for none). Raises ``ValueError`` for a text without tokens.
@@ -71,9 +65,8 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"Tokenizer(pattern={self.pattern!r}, normalization={self.normalization!r})"
 
-    # Pickled (and so fingerprinted by ``datasets`` for its map cache) by its settings and
-    # behaviour version alone: nltk compiles the regexp lazily, which would otherwise change
-    # the fingerprint after use.
+    # Pickled (so fingerprinted by ``datasets``' map cache) as its settings and behaviour version
+    # alone: nltk compiles the regexp lazily, which would change the fingerprint after use.
     def __getstate__(self) -> dict:
         return {
             "pattern": self.pattern,
@@ -83,26 +76,22 @@ class Tokenizer:
         }
 
     def __setstate__(self, state: dict) -> None:
-        # A state of an older version (pattern only) is read with today's behaviour; its
-        # fingerprint is then today's too, so no cache of the old behaviour matches it.
+        # An older state (pattern only) gets today's behaviour, and so today's fingerprint.
         self.__init__(state["pattern"], normalization=state.get("normalization", "NFC"))
 
 
 class Vocab:
-    """Bidirectional token <-> id map with special tokens first (``<pad>`` is always id 0)."""
+    """Bidirectional token <-> id map with special tokens first (``<pad>`` is always id 0);
+    tokens it does not know map to ``<unk>`` when it has one."""
 
     def __init__(self, tokens: Sequence[str], specials: Sequence[str] = (PAD, UNK)) -> None:
         specials = list(specials)
-        unknown = [s for s in specials if s not in KNOWN_SPECIALS]
-        if unknown:
+        if unknown := [s for s in specials if s not in KNOWN_SPECIALS]:
             raise ValueError(
-                f"unknown special token(s) {unknown}; allowed special tokens are "
-                f"{list(KNOWN_SPECIALS)}"
+                f"unknown special token(s) {unknown}; allowed are {list(KNOWN_SPECIALS)}"
             )
-        if not specials or specials[0] != PAD:
-            raise ValueError(f"specials must start with {PAD!r} (id 0), got {specials}")
-        if len(set(specials)) != len(specials):
-            raise ValueError(f"specials contain duplicates: {specials}")
+        if specials[:1] != [PAD] or len(set(specials)) != len(specials):
+            raise ValueError(f"specials must start with {PAD!r} (id 0), once each; got {specials}")
         self.specials = specials
         self.itos: list[str] = specials + [t for t in tokens if t not in specials]
         self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
@@ -123,35 +112,25 @@ class Vocab:
         ``max_size`` caps the number of non-special tokens. Ties are broken alphabetically so
         the result does not depend on the order of the data.
         """
-        if min_freq < 1:
-            raise ValueError(f"min_freq must be >= 1, got {min_freq}")
-        if max_size is not None and max_size < 1:
-            raise ValueError(f"max_size must be >= 1 or None, got {max_size}")
+        if min_freq < 1 or (max_size is not None and max_size < 1):
+            raise ValueError(f"min_freq and max_size must be >= 1, got {min_freq}, {max_size}")
         counts: Counter[str] = Counter()
         for tokens in token_lists:
             if isinstance(tokens, str):
-                raise TypeError(
-                    f"token_lists must hold lists of tokens, got the string {tokens[:40]!r}"
-                )
+                raise TypeError(f"token_lists must hold lists of tokens, not {tokens[:40]!r}")
             counts.update(tokens)
         if not counts:
-            raise ValueError(
-                "Vocab.build got no tokens (token_lists is empty or holds only empty lists); "
-                "build the vocabulary from the tokenised training data"
-            )
+            raise ValueError("Vocab.build got no tokens: pass the tokenised training data")
         kept = sorted(
             (t for t, c in counts.items() if c >= min_freq and t not in specials),
             key=lambda t: (-counts[t], t),
         )
         if not kept:
             raise ValueError(
-                f"no token occurs at least min_freq={min_freq} times ({len(counts)} distinct "
-                "tokens seen, none kept): the vocabulary would hold only special tokens; "
-                "lower min_freq or use more data"
+                f"no token occurs min_freq={min_freq} times ({len(counts)} distinct tokens "
+                "seen): lower min_freq or use more data"
             )
-        if max_size is not None:
-            kept = kept[:max_size]
-        return cls(kept, specials)
+        return cls(kept[:max_size], specials)
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -173,21 +152,11 @@ class Vocab:
             )
         return self.stoi[token]
 
-    @property
-    def pad_idx(self) -> int:
-        return self.special_id(PAD)
-
-    @property
-    def unk_idx(self) -> int:
-        return self.special_id(UNK)
-
-    @property
-    def sos_idx(self) -> int:
-        return self.special_id(SOS)
-
-    @property
-    def eos_idx(self) -> int:
-        return self.special_id(EOS)
+    # Ids of the special tokens (``ValueError`` for one this vocabulary lacks).
+    pad_idx = property(lambda self: self.special_id(PAD))
+    unk_idx = property(lambda self: self.special_id(UNK))
+    sos_idx = property(lambda self: self.special_id(SOS))
+    eos_idx = property(lambda self: self.special_id(EOS))
 
     @property
     def num_words(self) -> int:
@@ -197,17 +166,13 @@ class Vocab:
     def encode(
         self, tokens: Sequence[str], *, add_sos: bool = False, add_eos: bool = False
     ) -> list[int]:
-        if UNK in self.stoi:
-            unk = self.stoi[UNK]
-            ids = [self.stoi.get(t, unk) for t in tokens]
-        else:
-            missing = [t for t in tokens if t not in self.stoi]
-            if missing:
-                raise KeyError(
-                    f"tokens {missing[:5]} are not in the vocabulary, which has no {UNK!r} "
-                    "to map them to"
-                )
-            ids = [self.stoi[t] for t in tokens]
+        unk = self.stoi.get(UNK)
+        if unk is None and (missing := [t for t in tokens if t not in self.stoi]):
+            raise KeyError(
+                f"tokens {missing[:5]} are not in the vocabulary, which has no {UNK!r} to map "
+                "them to"
+            )
+        ids = [self.stoi.get(t, unk) for t in tokens]
         if add_sos:
             ids.insert(0, self.sos_idx)
         if add_eos:
@@ -217,41 +182,28 @@ class Vocab:
     def decode(self, ids: Iterable[int], *, strip_specials: bool = False) -> list[str]:
         """Tokens for ``ids``; with ``strip_specials``, stops at ``<eos>`` and drops specials."""
         out: list[str] = []
-        for i in ids:
-            i = int(i)
+        for i in map(int, ids):
             if not 0 <= i < len(self.itos):
                 raise IndexError(f"id {i} is outside the vocabulary (size {len(self)})")
-            token = self.itos[i]
-            if strip_specials:
-                if token == EOS:
-                    break
-                if token in self.specials:
-                    continue
-            out.append(token)
+            if strip_specials and self.itos[i] == EOS:
+                break
+            if not (strip_specials and self.itos[i] in self.specials):
+                out.append(self.itos[i])
         return out
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: StrPath) -> None:
         """Write the vocabulary as UTF-8 JSON, through a temporary file renamed when done."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"specials": self.specials, "tokens": self.itos[len(self.specials) :]}
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(payload, ensure_ascii=False))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Vocab:
+    def load(cls, path: StrPath) -> Vocab:
         """A vocabulary written by ``save``; ``ValueError`` naming ``path`` for any other file
         (not UTF-8, not JSON, wrong fields), ``FileNotFoundError`` if it does not exist."""
+        hint = "save one with Vocab.save"
+        text = decode_utf8(Path(path).read_bytes(), f"{path} is not a saved Vocab", hint)
         try:
-            payload = json.loads(Path(path).read_text(encoding="utf-8"))
+            payload = json.loads(text)
             return cls(payload["tokens"], payload["specials"])
-        except UnicodeDecodeError as err:
-            raise ValueError(
-                f"{path} is not a saved Vocab: not valid UTF-8 ({err.reason} at byte "
-                f"{err.start}); save one with Vocab.save"
-            ) from err
         except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise ValueError(
-                f"{path} is not a saved Vocab ({err}); save one with Vocab.save"
-            ) from err
+            raise ValueError(f"{path} is not a saved Vocab ({err}); {hint}") from err

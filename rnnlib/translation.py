@@ -131,50 +131,6 @@ def prepare_scan(
 # ----------------------------------------------------------------------------- the task
 
 
-@dataclass(frozen=True)
-class TranslationTask:
-    """Sequence-to-sequence translation for ``rnnlib.train.fit``.
-
-    Training: cross-entropy over target tokens (``ignore_index=<pad>``), the decoder fed the gold
-    previous token with probability ``config.teacher_forcing_ratio``; the training accuracy is
-    the token accuracy of those (partly teacher-forced) predictions. Validation: free-running
-    greedy decoding (``evaluate_translation``), selected on exact match.
-    """
-
-    pad_idx: int
-    eos_idx: int
-    metric: str = "exact_match"
-
-    def lengths(self, dataset: SequenceDataset) -> list[int]:
-        """Target lengths: the decoder loop, which dominates the cost, runs that many steps."""
-        return [len(t) for t in dataset.targets]
-
-    def collate(self, examples: list) -> tuple[torch.Tensor, ...]:
-        return collate_pairs(examples)  # src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B]
-
-    def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult:
-        src, src_lengths, tgt, _ = batch
-        logits, _ = model(
-            src, src_lengths, targets=tgt, teacher_forcing_ratio=config.teacher_forcing_ratio
-        )  # [B, T, V]
-        loss = nn.functional.cross_entropy(
-            logits.reshape(-1, logits.size(-1)), tgt.reshape(-1), ignore_index=self.pad_idx
-        )
-        real = tgt != self.pad_idx  # [B, T]
-        correct = int(((logits.detach().argmax(-1) == tgt) & real).sum())
-        return StepResult(loss, loss.item(), int(real.sum()), correct)
-
-    def evaluate(
-        self,
-        model: nn.Module,
-        dataset: SequenceDataset,
-        *,
-        batch_size: int = 256,
-        device: torch.device | str = "cpu",
-    ) -> dict[str, float]:
-        return evaluate_translation(model, dataset, batch_size=batch_size, device=device)
-
-
 def _decode_batches(dataset: SequenceDataset, batch_size: int):
     """``(indices, collated batch)`` in order of target length (little padding)."""
     lengths = [len(t) for t in dataset.targets]
@@ -237,6 +193,42 @@ def evaluate_translation(
     if per_example:
         metrics["correct"] = correct
     return metrics
+
+
+@dataclass(frozen=True)
+class TranslationTask:
+    """Sequence-to-sequence translation for ``rnnlib.train.fit``.
+
+    Training: cross-entropy over target tokens (``ignore_index=<pad>``), the decoder fed the gold
+    previous token with probability ``config.teacher_forcing_ratio``; the training accuracy is
+    the token accuracy of those (partly teacher-forced) predictions. Validation: free-running
+    greedy decoding (``evaluate_translation``), selected on exact match.
+    """
+
+    pad_idx: int
+    eos_idx: int
+    metric: str = "exact_match"
+
+    def lengths(self, dataset: SequenceDataset) -> list[int]:
+        """Target lengths: the decoder loop, which dominates the cost, runs that many steps."""
+        return [len(t) for t in dataset.targets]
+
+    def collate(self, examples: list) -> tuple[torch.Tensor, ...]:
+        return collate_pairs(examples)  # src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B]
+
+    def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult:
+        src, src_lengths, tgt, _ = batch
+        logits, _ = model(
+            src, src_lengths, targets=tgt, teacher_forcing_ratio=config.teacher_forcing_ratio
+        )  # [B, T, V]
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, logits.size(-1)), tgt.reshape(-1), ignore_index=self.pad_idx
+        )
+        real = tgt != self.pad_idx  # [B, T]
+        correct = int(((logits.detach().argmax(-1) == tgt) & real).sum())
+        return StepResult(loss, loss.item(), int(real.sum()), correct)
+
+    evaluate = staticmethod(evaluate_translation)
 
 
 # ----------------------------------------------------------------------------- decoding

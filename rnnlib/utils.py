@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,16 +40,6 @@ def num_trainable_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def parameter_table(model: nn.Module) -> list[dict]:
-    """One row per top-level child module: its name, trainable and frozen parameter counts."""
-    rows = []
-    for name, child in model.named_children():
-        trainable = sum(p.numel() for p in child.parameters() if p.requires_grad)
-        frozen = sum(p.numel() for p in child.parameters() if not p.requires_grad)
-        rows.append({"component": name, "trainable": trainable, "frozen": frozen})
-    return rows
-
-
 def split_indices(n: int, val_size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded random split of ``range(n)`` into (train, validation) index arrays.
 
@@ -70,13 +61,13 @@ def split_indices(n: int, val_size: int | float, seed: int) -> tuple[np.ndarray,
 def atomic_directory(final: str | os.PathLike) -> Iterator[Path]:
     """Write a folder under a temporary name and rename it to ``final`` only when complete.
 
-    Yields the temporary folder (``<final>.partial-<pid>``, beside ``final``); when the block
-    ends without an error, an existing ``final`` is replaced by it. On an error it is removed,
-    so an interrupted write never leaves a folder that looks complete, and two processes writing
-    the same folder never write into each other's files.
+    Yields the temporary folder (``<final>.partial-<pid>-<random>``, beside ``final``); when the
+    block ends without an error, an existing ``final`` is replaced by it. On an error it is
+    removed, so an interrupted write never leaves a folder that looks complete, and two writers
+    of the same folder never write into each other's files.
     """
     final = Path(final)
-    tmp = final.with_name(f"{final.name}.partial-{os.getpid()}")
+    tmp = final.with_name(f"{final.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:

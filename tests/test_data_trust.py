@@ -482,8 +482,19 @@ def test_two_builders_of_one_cache_do_not_collide(monkeypatch, tmp_path, imdb_co
             "unsup": 2,
         }
         assert results[name]["train"]["text"][2].startswith("A wonderful film.")
-    leftovers = [p.name for p in (tmp_path / "cache").iterdir() if ".tmp" in p.name]
-    assert leftovers == []
+    (folder,) = [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [folder, f"{folder}.lock"]
+
+
+def test_a_folder_left_by_a_killed_build_is_removed(monkeypatch, tmp_path, imdb_copy):
+    from rnnlib.data import imdb_cache_folder
+
+    monkeypatch.setenv("RNNLIB_CACHE", str(tmp_path / "cache"))
+    target = imdb_cache_folder(imdb_copy)
+    stale = target.with_name(f"{target.name}.partial-99999")  # as atomic_directory names it
+    (stale / "train").mkdir(parents=True)
+    assert load_imdb(imdb_copy)["train"].num_rows == 5
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name, f"{target.name}.lock"]
 
 
 @pytest.mark.parametrize(

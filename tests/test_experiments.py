@@ -79,11 +79,11 @@ def test_the_test_set_is_touched_only_when_asked(imdb, tmp_path, monkeypatch):
     seen = []
     evaluate = SentimentTask.evaluate
 
-    def spy(self, model, dataset, **kwargs):
+    def spy(model, dataset, **kwargs):
         seen.append(dataset is imdb.test)
-        return evaluate(self, model, dataset, **kwargs)
+        return evaluate(model, dataset, **kwargs)
 
-    monkeypatch.setattr(SentimentTask, "evaluate", spy)
+    monkeypatch.setattr(SentimentTask, "evaluate", staticmethod(spy))
     run = train_or_load("gru", _config(imdb), TRAIN, imdb, test=False, store=tmp_path, log=None)
     assert run.test is None and seen == [False, False]  # two epochs of validation
     again = train_or_load("gru", _config(imdb), TRAIN, imdb, store=tmp_path, log=None)

@@ -1,4 +1,5 @@
-"""The whole notebook, executed in smoke mode (tiny subsets, one epoch) on the real data."""
+"""The notebook: its source (tarea2.py) matches the executed tarea2.ipynb, and the whole of it
+runs top to bottom in smoke mode (tiny subsets, one epoch) on the real data."""
 
 import json
 import os
@@ -8,17 +9,40 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = [pytest.mark.slow, pytest.mark.data]
+
+def _cells(notebook) -> list[tuple[str, str, list]]:
+    return [
+        (c["cell_type"], "".join(c["source"]).strip(), c["metadata"].get("tags", []))
+        for c in notebook["cells"]
+    ]
 
 
+def test_the_script_and_the_notebook_hold_the_same_cells():
+    jupytext = pytest.importorskip("jupytext")
+    script = jupytext.read(REPO / "tarea2.py")
+    executed = json.loads((REPO / "tarea2.ipynb").read_text(encoding="utf-8"))
+    assert _cells(script) == _cells(executed), (
+        "tarea2.py and tarea2.ipynb differ: edit tarea2.py, then run `python3 run.py notebook` "
+        "(or `jupytext --to ipynb tarea2.py`)"
+    )
+    metadata = [c["metadata"] for c in script["cells"]]
+    answers = [m for m in metadata if "remove-input" in m.get("tags", [])]
+    assert answers and all(m.get("jupyter", {}).get("source_hidden") for m in answers)
+
+
+@pytest.mark.slow
+@pytest.mark.data
 def test_notebook_runs_top_to_bottom_in_smoke_mode(real_data, shared_cache, tmp_path):
     papermill = pytest.importorskip("papermill")
+    jupytext = pytest.importorskip("jupytext")
+    source = tmp_path / "tarea2.ipynb"
+    jupytext.write(jupytext.read(REPO / "tarea2.py"), source)
     output = tmp_path / "tarea2-smoke.ipynb"
     env_before = dict(os.environ)
     os.environ["RNNLIB_CACHE"] = str(shared_cache)
     try:
         papermill.execute_notebook(
-            str(REPO / "tarea2.ipynb"),
+            str(source),
             str(output),
             parameters={
                 "SMOKE": True,
@@ -43,6 +67,9 @@ def test_notebook_runs_top_to_bottom_in_smoke_mode(real_data, shared_cache, tmp_
     assert errors == []
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["smoke"] is True
-    assert {"imdb", "scan"} <= set(results)
+    assert {"imdb", "scan", "scan_generalization"} <= set(results)
     assert results["scan"]["source_words"] == 13 and results["scan"]["target_words"] == 6
-    assert all(0.0 <= run["test_accuracy"] <= 1.0 for run in results["imdb"]["runs"])
+    for config in results["imdb"]["configs"]:
+        assert all(0.0 <= a <= 1.0 for a in config.get("test_accuracy", []))
+    best = json.loads((tmp_path / "runs" / "best.json").read_text())
+    assert Path(best["sentiment"]).is_dir() and Path(best["translation"]).is_dir()

@@ -16,7 +16,6 @@ from rnnlib.models.seq2seq import (
     DecoderModule,
     Encoder,
     Seq2Seq,
-    _GreedyDecoder,
     lengths_to_mask,
 )
 from rnnlib.utils import num_trainable_parameters
@@ -335,18 +334,17 @@ def test_decoder_starts_from_the_joined_encoder_states(attention):
     assert model.decoder.lstm_cell.hidden_size == 2 * H
 
 
-def test_full_teacher_forcing_runs_the_cell_in_one_call_with_the_same_results():
+def test_full_teacher_forcing_runs_the_cell_in_one_call_with_the_same_results(monkeypatch):
     model = make_model(False, seed=3).train()
     src, lengths = padded_batch()
     targets = torch.tensor([[3, 4, EOS], [5, EOS, PAD], [6, 6, EOS]])
     fused, _ = model(src, lengths, targets=targets, teacher_forcing_ratio=1.0)
     grads = torch.autograd.grad(fused.sum(), list(model.parameters()))
-    enc, (h, c) = model.encoder(src, lengths)
-    # the step-by-step loop of _GreedyDecoder, fed the gold previous token at every step
-    stepwise, _ = _GreedyDecoder.forward(
-        model.decoder, enc, h, c, targets=targets, teacher_forcing_ratio=1.0
-    )
+    # the step-by-step loop, fed the gold previous token at every step
+    monkeypatch.setattr(model.decoder, "_teacher_forced", lambda state, targets: None)
+    stepwise, _ = model(src, lengths, targets=targets, teacher_forcing_ratio=1.0)
     step_grads = torch.autograd.grad(stepwise.sum(), list(model.parameters()))
+    assert fused.shape == stepwise.shape == (3, 3, TGT_V)
     torch.testing.assert_close(fused, stepwise)
     for a, b in zip(grads, step_grads, strict=True):
         torch.testing.assert_close(a, b)

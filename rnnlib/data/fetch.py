@@ -1,12 +1,4 @@
-"""Locating data on disk and downloading it safely when it is absent.
-
-Data is looked for at an explicit path when one is given (and only there: a path that does
-not exist is an error, never silently replaced), otherwise under the directory named by the
-environment variable ``RNNLIB_DATA`` and then under ``data/`` in the project. Downloads go to a
-temporary file beside the target and are renamed only once complete, their length equal to
-what the server announced and, when known, to the pinned size and SHA-256, so an interrupted
-or wrong download never leaves a file that looks valid.
-"""
+"""Locating data on disk, downloading it safely when it is absent, reading UTF-8 text."""
 
 from __future__ import annotations
 
@@ -16,8 +8,9 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm.auto import tqdm
 
@@ -30,6 +23,11 @@ PROJECT_DATA = PROJECT_ROOT / "data"
 
 TRUE_VALUES = ("1", "true", "yes", "on")
 FALSE_VALUES = ("0", "false", "no", "off")
+# How to make data available, said by every "not found" error.
+HOW_TO_PROVIDE = f"(for example `export {DATA_ENV}=../shared/data`)"
+
+T = TypeVar("T")
+StrPath = str | os.PathLike
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -44,13 +42,10 @@ class CorruptCacheWarning(UserWarning):
     """A derived file in the cache was unusable and is being rebuilt from the source data."""
 
 
-def candidate_roots(path: str | os.PathLike | None = None) -> list[Path]:
-    """Directories searched for data, in order.
-
-    With an explicit ``path``, only ``[path]``: it must exist (``DataNotFoundError`` naming it
-    otherwise), and ``RNNLIB_DATA`` is not consulted. Without one: ``$RNNLIB_DATA`` (which must
-    exist when set) and then ``<project>/data``.
-    """
+def candidate_roots(path: StrPath | None = None) -> list[Path]:
+    """Directories searched for data, in order: ``[path]`` when given (``DataNotFoundError``
+    naming it if it does not exist), else ``$RNNLIB_DATA`` (which must exist when set) and
+    ``<project>/data``."""
     if path is not None:
         given = Path(path).expanduser()
         if not given.exists():
@@ -59,81 +54,88 @@ def candidate_roots(path: str | os.PathLike | None = None) -> list[Path]:
                 f"pass no path to use {DATA_ENV} and then {PROJECT_DATA}."
             )
         return [given]
-    roots: list[Path] = []
     env = os.environ.get(DATA_ENV)
-    if env:
-        from_env = Path(env).expanduser()
-        if not from_env.is_dir():
-            raise DataNotFoundError(
-                f"{DATA_ENV}={env} is not an existing folder. Point it at the folder that holds "
-                f"the data (for example `export {DATA_ENV}=../shared/data`) or unset it."
-            )
-        roots.append(from_env)
-    if PROJECT_DATA not in roots:
-        roots.append(PROJECT_DATA)
-    return roots
-
-
-def download_root(path: str | os.PathLike | None = None) -> Path:
-    """Where a download is written: the explicit path if given, else ``<project>/data``."""
-    return Path(path).expanduser() if path is not None else PROJECT_DATA
+    if not env:
+        return [PROJECT_DATA]
+    from_env = Path(env).expanduser()
+    if not from_env.is_dir():
+        raise DataNotFoundError(
+            f"{DATA_ENV}={env} is not an existing folder. Point it at the folder that holds "
+            f"the data {HOW_TO_PROVIDE} or unset it."
+        )
+    return list(dict.fromkeys([from_env, PROJECT_DATA]))
 
 
 def cache_dir() -> Path:
-    """Writable directory for derived files (parsed splits, tokenised text)."""
+    """Writable directory for derived files: ``$RNNLIB_CACHE`` or ``<project>/data/cache``."""
     env = os.environ.get(CACHE_ENV)
     return Path(env).expanduser() if env else PROJECT_DATA / "cache"
 
 
 def env_flag(name: str) -> bool | None:
-    """The boolean value of environment variable ``name``: ``None`` when unset or empty.
-
-    ``1/true/yes/on`` are true and ``0/false/no/off`` false (any case); anything else raises
-    ``ValueError`` naming the variable and the allowed values.
-    """
+    """Environment variable ``name`` as a boolean (``None`` when unset or empty): ``1/true/yes/on``
+    or ``0/false/no/off``, any case; ``ValueError`` naming it for anything else."""
     value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return None
-    if value in TRUE_VALUES:
-        return True
-    if value in FALSE_VALUES:
-        return False
-    raise ValueError(
-        f"{name}={os.environ[name]!r} is not a yes/no value; use one of "
-        f"{', '.join(TRUE_VALUES)} (true) or {', '.join(FALSE_VALUES)} (false)"
-    )
+    if value and value not in TRUE_VALUES + FALSE_VALUES:
+        raise ValueError(
+            f"{name}={os.environ[name]!r} is not a yes/no value; use one of "
+            f"{', '.join(TRUE_VALUES)} (true) or {', '.join(FALSE_VALUES)} (false)"
+        )
+    return value in TRUE_VALUES if value else None
 
 
 def downloads_allowed() -> bool:
-    """Whether data may be downloaded.
-
-    ``RNNLIB_OFFLINE`` decides when set: ``1/true/yes`` means offline, ``0/false/no`` means
-    downloads are allowed. When it is unset, downloads are off under CI (``CI=true`` or ``1``).
-    """
+    """``not RNNLIB_OFFLINE`` when that is set; otherwise downloads are off under CI
+    (``CI=true`` or ``1``) and on elsewhere."""
     offline = env_flag(OFFLINE_ENV)
-    if offline is not None:
-        return not offline
-    return os.environ.get("CI", "").strip().lower() not in ("true", "1")
+    under_ci = os.environ.get("CI", "").strip().lower() in ("true", "1")
+    return not (under_ci if offline is None else offline)
 
 
-def not_found_message(what: str, looked_at: Sequence[Path], reason: str = "") -> str:
-    places = "\n".join(f"  - {p}" for p in looked_at)
-    why = f" {reason}" if reason else ""
-    return (
-        f"{what} was not found. Looked at:\n{places}\n"
-        f"Set {DATA_ENV} to the directory that holds it (for example "
-        f"`export {DATA_ENV}=../shared/data`), pass its path explicitly, or allow a download "
-        f"(RNNLIB_OFFLINE=0, or unset it outside CI).{why}"
-    )
+def locate(
+    path: StrPath | None,
+    places: Callable[[Path], list[tuple[Path, T | None]]],
+    what: str,
+    fetch: Callable[[Path], T],
+    allow_download: bool | None,
+) -> T:
+    """The first result found over the ``places(root)`` (``(place, result or None)`` pairs) of
+    every ``candidate_roots(path)``; else ``fetch(path or <project>/data)`` when downloads are
+    allowed (``allow_download``, by default ``downloads_allowed()``); else ``DataNotFoundError``
+    listing the places looked at and how to provide ``what``."""
+    looked_at: list[Path] = []
+    for root in candidate_roots(path):
+        for place, result in places(root):
+            looked_at.append(place)
+            if result is not None:
+                return result
+    if not (downloads_allowed() if allow_download is None else allow_download):
+        listed = "\n".join(f"  - {p}" for p in looked_at)
+        raise DataNotFoundError(
+            f"{what} was not found. Looked at:\n{listed}\nSet {DATA_ENV} to the directory that "
+            f"holds it {HOW_TO_PROVIDE}, pass its path explicitly, or allow a download "
+            f"({OFFLINE_ENV}=0, or unset it outside CI)."
+        )
+    return fetch(Path(path).expanduser() if path is not None else PROJECT_DATA)
 
 
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
+def decode_utf8(data: bytes, where: str, hint: str) -> str:
+    """``data`` as UTF-8 text; ``CorruptDataError`` (a ``ValueError``) naming ``where``, the
+    reason and byte offset, followed by ``hint`` (what the file is and how to fix it)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CorruptDataError(
+            f"{where}: not valid UTF-8 ({err.reason} at byte {err.start}); {hint}"
+        ) from err
+
+
+def utf8_lines(path: StrPath, hint: str) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a UTF-8 file, decoded line by line so that an error names
+    ``path:line`` (see ``decode_utf8``)."""
     with open(path, "rb") as f:
-        while chunk := f.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+        for number, raw in enumerate(f, start=1):
+            yield number, decode_utf8(raw, f"{path}:{number}", hint)
 
 
 # Failures of the transfer itself (not of the disk we write to): unreachable host, HTTP error,
@@ -149,57 +151,50 @@ def download(
     size: int | None = None,
     timeout: float = 60.0,
 ) -> Path:
-    """Download ``url`` to ``dest`` through a temporary file in the same folder.
-
-    The temporary file is renamed to ``dest`` only when the transfer is complete: as long as
-    the ``Content-Length`` the server announced and, if given, ``size`` (bytes) and ``sha256``
-    (hex digest). Otherwise it is removed and ``CorruptDataError`` is raised (wrong length or
-    checksum) or ``DataNotFoundError`` (the transfer failed or stalled for ``timeout`` seconds),
-    both naming the URL.
+    """Download ``url`` to ``dest`` through a temporary file beside it, renamed only once the
+    transfer is complete: as long as the server announced and, if given, of ``size`` bytes and
+    hex ``sha256``. Otherwise ``CorruptDataError`` (wrong length or checksum) or
+    ``DataNotFoundError`` (the transfer failed or stalled for ``timeout`` seconds) names the URL.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     # A name of this process's own: two processes downloading at once never share a file.
     part = dest.with_name(f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
+    digest = hashlib.sha256()
     try:
         with open(part, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             announced = response.headers.get("Content-Length")
             announced = int(announced) if announced and announced.isdigit() else None
-            total = size or announced
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}") as bar:
+            with tqdm(
+                total=size or announced, unit="B", unit_scale=True, desc=f"download {dest.name}"
+            ) as bar:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
+                    digest.update(chunk)
                     bar.update(len(chunk))
         got = part.stat().st_size
-        if announced is not None and got != announced:
+        hexdigest = digest.hexdigest()
+        checks = [
+            (announced, got, f"received {got} bytes, the server announced {announced}"),
+            (size, got, f"received {got} bytes, the official file has {size}"),
+            (sha256, hexdigest, f"sha256 {hexdigest}, the official file's is {sha256}"),
+        ]
+        wrong = [message for expected, actual, message in checks if expected not in (None, actual)]
+        if wrong:
             raise CorruptDataError(
-                f"download of {url} is incomplete: received {got} bytes, the server announced "
-                f"{announced}. Run again."
+                f"download of {url} is incomplete or not the official file: {'; '.join(wrong)}."
+                " Run again."
             )
-        if size is not None and got != size:
-            raise CorruptDataError(
-                f"download of {url} is incomplete or not the expected file: {got} bytes, "
-                f"expected {size}. Run again."
-            )
-        if sha256 is not None:
-            digest = sha256_of(part)
-            if digest != sha256:
-                raise CorruptDataError(
-                    f"download of {url} has sha256 {digest}, expected {sha256}. "
-                    "The file is corrupt or not the official one; run again."
-                )
         os.replace(part, dest)
     except _TRANSFER_ERRORS as err:
-        part.unlink(missing_ok=True)
         http_error = isinstance(err, urllib.error.HTTPError)
         reason = err if http_error else getattr(err, "reason", None) or err
         if isinstance(err, TimeoutError) or isinstance(reason, TimeoutError):
             reason = f"no data for {timeout:g} s: {reason}"
         raise DataNotFoundError(
-            f"could not download {url} ({reason}). Without network access, put a copy in "
-            f"{dest.parent} or point {DATA_ENV} at a folder that holds one."
+            f"could not download {url} ({reason}). Without network access, put a copy "
+            f"in {dest.parent} or point {DATA_ENV} at a folder that holds one."
         ) from err
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    finally:
+        part.unlink(missing_ok=True)  # nothing left once renamed
     return dest

@@ -174,6 +174,11 @@ class _GreedyDecoder(nn.Module):
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout.p > 0 else x
 
+    def _teacher_forced(self, state, targets: torch.Tensor):
+        """Logits ``[B, T, V]`` of full teacher forcing in one call, or ``None`` to decode step
+        by step (a decoder whose steps depend on each other beyond the gold tokens)."""
+        return None
+
     def forward(
         self,
         all_enc_hidden_states: torch.Tensor,
@@ -207,6 +212,11 @@ class _GreedyDecoder(nn.Module):
         if steps < 1:
             raise ValueError(f"max_len must be >= 1, got {steps}")
         check_eos = targets is None and stop_at_eos and self.eos_idx is not None
+        if targets is not None and teacher_forcing_ratio == 1.0:
+            state = (final_enc_hidden_states, final_enc_cell_states)
+            logits = self._teacher_forced(state, targets)  # [B, T, V] or None
+            if logits is not None:
+                return logits, None
 
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
         extra = self._initial_extra(batch, final_enc_hidden_states)
@@ -271,37 +281,20 @@ class DecoderModule(_GreedyDecoder):
         P_t = self.W_vocab(self._drop(h_t))  # [B, V]
         return P_t, (h_t, c_t), None, None
 
-    def forward(
-        self,
-        all_enc_hidden_states: torch.Tensor,
-        final_enc_hidden_states: torch.Tensor,
-        final_enc_cell_states: torch.Tensor,
-        max_len: int = DEFAULT_MAX_LEN,
-        *,
-        targets: torch.Tensor | None = None,
-        teacher_forcing_ratio: float = 0.0,
-        **options,
-    ):
-        """As ``_GreedyDecoder.forward``. With full teacher forcing (``teacher_forcing_ratio =
-        1``) every input is the gold previous token, known in advance, so the same
-        ``lstm_cell`` runs over the whole sequence in one fused call (``torch.lstm`` with the
-        cell's weights) instead of one step at a time: the same numbers, faster."""
-        if targets is None or teacher_forcing_ratio != 1.0:  # other ratios: checked there
-            return super().forward(
-                all_enc_hidden_states, final_enc_hidden_states, final_enc_cell_states, max_len,
-                targets=targets, teacher_forcing_ratio=teacher_forcing_ratio, **options,
-            )  # fmt: skip
-        batch = targets.size(0)
-        start = self.start_idx.expand(batch, 1)  # [B, 1]
+    def _teacher_forced(self, state, targets):
+        """With full teacher forcing every input is the gold previous token, known in advance,
+        so the same ``lstm_cell`` runs over the whole sequence in one fused call (``torch.lstm``
+        with the cell's weights) instead of one step at a time: the same numbers, faster."""
+        start = self.start_idx.expand(targets.size(0), 1)  # [B, 1]
         previous = torch.cat((start, targets[:, :-1]), dim=1)  # [B, T] gold y_{t-1}
         inputs = self._drop(self.embeddings_table(previous))  # [B, T, E]
-        state = (final_enc_hidden_states.unsqueeze(0), final_enc_cell_states.unsqueeze(0))
-        cell = self.lstm_cell  # [1, B, D] each
+        h0, c0 = state[0].unsqueeze(0), state[1].unsqueeze(0)  # [1, B, D] each
+        cell = self.lstm_cell
         weights = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
         # torch.lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
         #            batch_first): the kernel behind nn.LSTM
-        h, _, _ = torch.lstm(inputs, state, weights, True, 1, 0.0, self.training, False, True)
-        return self.W_vocab(self._drop(h)), None  # [B, T, V]; no attention
+        h, _, _ = torch.lstm(inputs, (h0, c0), weights, True, 1, 0.0, self.training, False, True)
+        return self.W_vocab(self._drop(h))  # [B, T, V]
 
 
 class AttentionDecoderModule(_GreedyDecoder):
