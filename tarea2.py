@@ -105,33 +105,12 @@ from rnnlib.sentiment import cached_word2vec, prepare_sentiment_data
 from rnnlib.text import Tokenizer
 from rnnlib.translation import prepare_scan
 
-# Parte 1: IMDB. Cada crítica se trunca a sus últimos 200 tokens; el vocabulario sale solo de
-# las críticas de entrenamiento (sin la validación) y deja fuera las palabras con menos de 5
-# apariciones.
-IMDB_DATA = dict(max_len=200, truncation="tail", min_freq=5, val_size=2500, seed=0)
-imdb = tokenize_imdb(load_imdb(DATA_DIR), Tokenizer(), num_proc=None if SMOKE else 2)
-imdb_source = imdb.source
-if SMOKE:  # subconjuntos pequeños
-    imdb = imdb.__class__(
-        {s: ds.shuffle(seed=0).select(range(min(len(ds), 400))) for s, ds in imdb.items()}
-    )
-    IMDB_DATA.update(val_size=100)
-imdb_data = prepare_sentiment_data(imdb, **IMDB_DATA)
-
-# Parte 2: SCAN, partición "simple"; para el anexo, las particiones "length" y "add jump".
-SCAN_SPLITS = {"simple": "simple", "largo": "length", "jump": "addprim_jump"}
-scan_pairs = {name: load_scan(split, DATA_DIR) for name, split in SCAN_SPLITS.items()}
-scan_data = {
-    name: prepare_scan(pairs, val_size=0.1, seed=0, max_examples=600 if SMOKE else None)
-    for name, pairs in scan_pairs.items()
-}
-scan = scan_data["simple"]
-print("IMDB leído de:", imdb_source)
-print("SCAN leído de:", scan_pairs["simple"].source)
-
-# %%
+# Parte 1 (IMDB): cada crítica se trunca a 200 tokens, sus primeros 50 y sus últimos 150; el
+# vocabulario sale solo de las críticas de entrenamiento (sin las de validación) y deja fuera
+# las palabras con menos de 5 apariciones.
+IMDB_DATA = dict(max_len=200, truncation="head+tail", min_freq=5, val_size=2500, seed=0)
 IMDB_TRAIN = TrainConfig(
-    max_epochs=1 if SMOKE else 4,
+    max_epochs=1 if SMOKE else 5,
     batch_size=32,
     lr=2e-3,
     clip=1.0,
@@ -139,6 +118,13 @@ IMDB_TRAIN = TrainConfig(
     patience=2,
     step_loss_weight=0.5,
 )
+WORD2VEC = dict(dim=100, window=5, min_count=5, epochs=1 if SMOKE else 3, workers=1, seed=0)
+BASE = dict(embedding_dim=100, hidden_size=100, dropout=0.3, orthogonal_init=True)
+# Actividad 2: dimensión del embedding (E) con H = 50 por dirección, y del estado por dirección
+# (H) con E = 100.
+BIRNN_SIZES = ((25, 50), (50, 50), (100, 50), (100, 25))
+# Parte 2 (SCAN): la partición "simple"; el anexo usa "length" y "add jump".
+SCAN_SPLITS = {"simple": "simple", "largo": "length", "jump": "addprim_jump"}
 SCAN_TRAIN = TrainConfig(
     max_epochs=1 if SMOKE else 12,
     batch_size=64,
@@ -148,17 +134,39 @@ SCAN_TRAIN = TrainConfig(
     patience=2,
     teacher_forcing_ratio=1.0,
 )
-WORD2VEC = dict(dim=100, window=5, min_count=5, epochs=1 if SMOKE else 3, workers=1, seed=0)
-BASE = dict(embedding_dim=100, hidden_size=100, dropout=0.3, orthogonal_init=True)
-V = len(imdb_data.vocab)
-rnn_config = ClassifierConfig(V, cell="rnn", **BASE)
-BIRNN = {  # actividad 2: dimensión del embedding (E) y del estado por dirección (H)
-    f"BiRNN E={e}, H={h}": rnn_config.replace(bidirectional=True, embedding_dim=e, hidden_size=h)
-    for e, h in ((25, 50), (50, 50), (100, 50), (100, 100))
-}
 SCAN_MODEL = dict(embedding_dim=32, hidden_size=64, dropout=0.0)
 SCAN_MODELS = {"Seq2Seq básico": False, "Seq2Seq con atención": True}
-ABLATIONS = {  # sobre la RNN, evaluadas solo en validación
+
+pool = process_pool(WORKERS, device=DEVICE)
+experiments = Experiments(pool, seeds=SEEDS, store=RUNS_DIR, retrain=RETRAIN, device=DEVICE)
+scan_pairs = {name: load_scan(split, DATA_DIR) for name, split in SCAN_SPLITS.items()}
+scan_data = {
+    name: prepare_scan(pairs, val_size=0.1, seed=0, max_examples=600 if SMOKE else None)
+    for name, pairs in scan_pairs.items()
+}
+scan = scan_data["simple"]
+for name, attention in SCAN_MODELS.items():  # empiezan mientras se preparan los datos de IMDB
+    config = scan.model_config(attention=attention, **SCAN_MODEL)
+    experiments.submit(name, config, SCAN_TRAIN, scan)
+    for split in ("largo", "jump"):  # anexo: una semilla
+        config = scan_data[split].model_config(attention=attention, **SCAN_MODEL)
+        experiments.submit(f"{name} ({split})", config, SCAN_TRAIN, scan_data[split], seeds=(0,))
+
+imdb = tokenize_imdb(load_imdb(DATA_DIR), Tokenizer(), num_proc=None if SMOKE else 2)
+imdb_source = imdb.source
+if SMOKE:  # subconjuntos pequeños
+    imdb = imdb.__class__(
+        {s: ds.shuffle(seed=0).select(range(min(len(ds), 400))) for s, ds in imdb.items()}
+    )
+    IMDB_DATA.update(val_size=100)
+imdb_data = prepare_sentiment_data(imdb, **IMDB_DATA)
+V = len(imdb_data.vocab)
+rnn_config = ClassifierConfig(V, cell="rnn", **BASE)
+BIRNN = {
+    f"BiRNN E={e}, H={h}": rnn_config.replace(bidirectional=True, embedding_dim=e, hidden_size=h)
+    for e, h in BIRNN_SIZES
+}
+ABLATIONS = {  # sobre la RNN, medidas solo en validación: (configuración, entrenamiento, Word2Vec)
     "RNN sin pérdida por paso": (rnn_config, IMDB_TRAIN.replace(step_loss_weight=0.0), True),
     "RNN con inicialización por defecto": (
         rnn_config.replace(orthogonal_init=False),
@@ -167,39 +175,32 @@ ABLATIONS = {  # sobre la RNN, evaluadas solo en validación
     ),
     "RNN con embeddings aleatorios": (rnn_config, IMDB_TRAIN, False),
 }
-
-pool = process_pool(WORKERS, device=DEVICE)
-experiments = Experiments(pool, seeds=SEEDS, store=RUNS_DIR, retrain=RETRAIN, device=DEVICE)
 word2vec_job = pool.submit(
     cached_word2vec, imdb, imdb_data, **WORD2VEC, folder=RUNS_DIR, retrain=RETRAIN, log=None
 )
 bow_job = pool.submit(imdb_bow_baseline, imdb, imdb_data.train_indices, imdb_data.val_indices)
-# Lo que no necesita Word2Vec empieza mientras se entrena Word2Vec.
-for name, attention in SCAN_MODELS.items():
-    config = scan.model_config(attention=attention, **SCAN_MODEL)
-    experiments.submit(name, config, SCAN_TRAIN, scan)
-    for split in ("largo", "jump"):  # anexo: una semilla
-        config = scan_data[split].model_config(attention=attention, **SCAN_MODEL)
-        experiments.submit(f"{name} ({split})", config, SCAN_TRAIN, scan_data[split], seeds=(0,))
-config, train, _ = ABLATIONS["RNN con embeddings aleatorios"]
-experiments.submit("RNN con embeddings aleatorios", config, train, imdb_data, test=False)
+experiments.submit(
+    "RNN con embeddings aleatorios", rnn_config, IMDB_TRAIN, imdb_data, test=False
+)  # no necesita Word2Vec
 
 word2vec = word2vec_job.result()
 w2v_weights, w2v_info = embedding_matrix(imdb_data.vocab, word2vec, seed=0)
 pretrained = {  # dimensiones menores: proyección PCA de los mismos vectores
     dim: w2v_weights if dim == 100 else reduce_dim(w2v_weights, dim) for dim in (25, 50, 100)
 }
-for name, config in BIRNN.items():
+for name, config in BIRNN.items():  # primero: la capa densa espera a estas
     experiments.submit(
         name, config, IMDB_TRAIN, imdb_data, pretrained=pretrained[config.embedding_dim]
     )
-for cell in ("lstm", "gru"):
-    config = rnn_config.replace(cell=cell)
-    experiments.submit(cell.upper(), config, IMDB_TRAIN, imdb_data, pretrained=w2v_weights)
-experiments.submit("RNN", rnn_config, IMDB_TRAIN, imdb_data, pretrained=w2v_weights)
+for name, config in {"GRU": "gru", "LSTM": "lstm", "RNN": "rnn"}.items():
+    experiments.submit(
+        name, rnn_config.replace(cell=config), IMDB_TRAIN, imdb_data, pretrained=w2v_weights
+    )
 for name, (config, train, use_w2v) in ABLATIONS.items():
     if use_w2v:
         experiments.submit(name, config, train, imdb_data, pretrained=w2v_weights, test=False)
+print("IMDB leído de:", imdb_source)
+print("SCAN leído de:", scan_pairs["simple"].source)
 print(f"{len(experiments.names)} configuraciones × {len(SEEDS)} semillas en marcha")
 
 # %% [markdown]
