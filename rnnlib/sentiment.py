@@ -150,8 +150,13 @@ def prepare_sentiment_data(
     """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``).
 
     The validation split (``val_size`` reviews, seeded) is carved out of the official training
-    split first; the vocabulary is then built from the remaining training reviews only (whole
-    reviews, before truncation), so no validation or test word leaks into it. ``max_examples``
+    split first. When the data say which movie each review is about (a ``movie`` column, from
+    the archive's ``urls_*.txt``), validation takes whole movies, as the official test split
+    does (its movies are not in the training split, Maas et al. 2011): reviews of one movie
+    share names and plot words, and a validation split sharing movies with training would
+    overrate what memorises them. The vocabulary is then built from the remaining training
+    reviews only (whole reviews, before truncation), so no validation or test word leaks into
+    it. ``max_examples``
     keeps a seeded random subset of at most that many reviews per split (a smoke run).
     ``tokenizer`` is the one that made the ``tokens`` column (default: ``Tokenizer()``); it is
     recorded so that ``predict`` tokenises new text the same way.
@@ -172,7 +177,10 @@ def prepare_sentiment_data(
                 "rnnlib.data.tokenize_imdb"
             )
     train_split, test_split = dataset_dict["train"], dataset_dict["test"]
-    train_idx, val_idx = split_indices(len(train_split), val_size, seed)
+    movies = train_split["movie"][:] if "movie" in train_split.column_names else None
+    grouped = movies is not None and all(movies)
+    groups = movies if grouped else None
+    train_idx, val_idx = split_indices(len(train_split), val_size, seed, groups=groups)
     test_idx = np.arange(len(test_split))
     if max_examples is not None:
         rng = np.random.default_rng(seed + 1)
@@ -213,6 +221,7 @@ def prepare_sentiment_data(
         "min_freq": min_freq,
         "max_size": max_size,
         "val_size": val_size,
+        "val_by_movie": grouped,
         "seed": seed,
         "max_examples": max_examples,
     }

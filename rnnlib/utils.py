@@ -6,7 +6,7 @@ import os
 import random
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,10 +40,15 @@ def num_trainable_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def split_indices(n: int, val_size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random split of ``range(n)`` into (train, validation) index arrays.
+def split_indices(
+    n: int, val_size: int | float, seed: int, *, groups: Sequence | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split of ``range(n)`` into (train, validation) index arrays, sorted.
 
-    ``val_size`` is a count (int) or a fraction in (0, 1).
+    ``val_size`` is a count (int) or a fraction in (0, 1). With ``groups`` (one label per item,
+    e.g. the movie of each review), whole groups go to validation, in a seeded random order,
+    until it holds at least ``val_size`` items: no group is on both sides. Raises
+    ``ValueError`` when either side would be empty.
     """
     if isinstance(val_size, float):
         if not 0.0 < val_size < 1.0:
@@ -53,8 +58,20 @@ def split_indices(n: int, val_size: int | float, seed: int) -> tuple[np.ndarray,
         n_val = int(val_size)
     if not 0 < n_val < n:
         raise ValueError(f"val_size {val_size} leaves no training or no validation data (n={n})")
-    order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        order = rng.permutation(n)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+    if len(groups) != n:
+        raise ValueError(f"groups has {len(groups)} labels for {n} items")
+    names, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    sizes = np.bincount(group_of)
+    chosen = rng.permutation(len(names))
+    taken = chosen[: int(np.searchsorted(np.cumsum(sizes[chosen]), n_val)) + 1]
+    is_val = np.isin(group_of, taken)
+    if is_val.all():
+        raise ValueError(f"val_size {val_size} takes every group ({len(names)} of them)")
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
 @contextmanager

@@ -196,3 +196,18 @@ def test_an_unreachable_source_is_a_clear_error(tmp_path):
     with pytest.raises(DataNotFoundError, match="could not download .*RNNLIB_DATA"):
         download((tmp_path / "missing.bin").as_uri(), dest)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_each_review_knows_its_movie_from_the_urls_files(fixture_imdb_dir, fixture_imdb_archive):
+    for source in (fixture_imdb_dir, fixture_imdb_archive):
+        columns = read_imdb(source)
+        by_review = dict(
+            zip(
+                zip(columns["train"]["label"], columns["train"]["id"], strict=True),
+                columns["train"]["movie"],
+                strict=True,
+            )
+        )
+        assert by_review[(1, 0)] == "tt0000001" and by_review[(1, 1)] == "tt0000002"
+        assert by_review[(0, 1)] == "tt0000002"  # line 1 of urls_neg.txt
+        assert columns["test"]["movie"] == ["tt0000008", "tt0000009", "tt0000009"]

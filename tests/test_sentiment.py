@@ -271,3 +271,29 @@ def test_cached_word2vec_is_trained_once(tmp_path):
     assert "loaded from" in lines[-1] and "loaded from" not in lines[0]
     np.testing.assert_array_equal(first["good"], second["good"])
     assert [p.name.startswith("word2vec-6d-") for p in tmp_path.iterdir()] == [True]
+
+
+def test_validation_holds_whole_groups_only():
+    groups = [f"m{i // 3}" for i in range(30)]  # ten movies of three reviews
+    train, val = split_indices(30, 7, seed=1, groups=groups)
+    assert {groups[i] for i in train}.isdisjoint(groups[i] for i in val)
+    assert len(val) == 9 and sorted([*train, *val]) == list(range(30))  # 3 movies reach 7
+    again = split_indices(30, 7, seed=1, groups=groups)
+    assert np.array_equal(again[1], val)
+    assert not np.array_equal(split_indices(30, 7, seed=2, groups=groups)[1], val)
+    with pytest.raises(ValueError, match="takes every group"):
+        split_indices(30, 29, seed=0, groups=groups)
+    with pytest.raises(ValueError, match="2 labels for 30 items"):
+        split_indices(30, 7, seed=0, groups=["a", "b"])
+
+
+def test_reviews_of_one_movie_stay_on_one_side():
+    dd = _dataset_dict(n_train=60)
+    movies = [f"tt{i % 12}" for i in range(60)]
+    dd["train"] = dd["train"].add_column("movie", movies)
+    data = prepare_sentiment_data(dd, max_len=None, min_freq=1, val_size=10, seed=0)
+    assert data.settings["val_by_movie"]
+    val_movies = {movies[i] for i in data.val_indices}
+    assert val_movies.isdisjoint(movies[i] for i in data.train_indices)
+    plain = prepare_sentiment_data(_dataset_dict(n_train=60), max_len=None, min_freq=1, val_size=10)
+    assert not plain.settings["val_by_movie"] and len(plain.val) == 10

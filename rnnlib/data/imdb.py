@@ -41,8 +41,13 @@ LABELS = {"neg": 0, "pos": 1, "unsup": -1}
 FOLDER_OF_LABEL = {label: folder for folder, label in LABELS.items()}
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 README = "aclImdb/README"
-# The columns of every split and their Arrow types.
-COLUMN_TYPES = {"id": "int32", "rating": "int8", "label": "int8", "text": "string"}
+# aclImdb/<split>/urls_<label>.txt: line i is the IMDb page of the movie of review i.
+_URLS = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg|unsup)\.txt$")
+_MOVIE = re.compile(r"/title/(tt\d+)/")
+# The columns of every split and their Arrow types ("movie": the IMDb id, "" when unknown).
+COLUMN_TYPES = {
+    "id": "int32", "rating": "int8", "label": "int8", "movie": "string", "text": "string"
+}  # fmt: skip
 COLUMNS = tuple(COLUMN_TYPES)
 
 # Review folders of the official data set and how many reviews each holds.
@@ -50,7 +55,7 @@ OFFICIAL_README = "Large Movie Review Dataset v1.0"
 OFFICIAL_COUNTS = {f"{s}/{label}": 12_500 for s in ("train", "test") for label in ("neg", "pos")}
 OFFICIAL_COUNTS["train/unsup"] = 50_000
 # Bumped whenever what the cache holds, or how it is checked, changes.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 MANIFEST_NAME = "rnnlib-manifest.json"
 LOCK_TIMEOUT_S = 30 * 60
 
@@ -104,7 +109,7 @@ def _folder_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]
     root = source.resolve()
     inside = functools.cache(lambda folder: folder.resolve().is_relative_to(root))
     readme = [source / "README"] if (source / "README").is_file() else []
-    for file in readme + sorted(source.glob("*/*/*.txt")):
+    for file in readme + sorted(source.glob("*/urls_*.txt")) + sorted(source.glob("*/*/*.txt")):
         if not inside(file.parent) or (
             file.is_symlink() and not file.resolve().is_relative_to(root)
         ):
@@ -131,7 +136,7 @@ def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
     files = _folder_files if source.is_dir() else _archive_files
     try:
         for name, where, read in files(source):
-            if name == README or _MEMBER.search(name):
+            if name == README or _MEMBER.search(name) or _URLS.search(name):
                 yield name, where, read()
     except PermissionError as err:
         path = err.filename or source
@@ -163,9 +168,16 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
     counts = dict.fromkeys(OFFICIAL_COUNTS, 0)
     seen: dict[tuple[str, int], str] = {}
     readme = ""
+    movies: dict[str, list[str]] = {}  # "train/pos" -> movie id of each review id
     for name, where, data in _iter_files(source):
         if name == README:
             readme = data[:200].decode("utf-8", errors="replace")
+            continue
+        if urls := _URLS.search(name):
+            lines = decode_utf8(data, where, "the file is damaged").splitlines()
+            movies["/".join(urls.groups())] = [
+                m.group(1) if (m := _MOVIE.search(line)) else "" for line in lines
+            ]
             continue
         split, label, review_id, rating = _MEMBER.search(name).groups()
         folder, split = f"{split}/{label}", "unsup" if label == "unsup" else split
@@ -200,16 +212,26 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
             "download it)"
             + (", or pass official=False to accept a partial copy." if official else ".")
         )
+    for split, rs in rows.items():  # the movie of each review, where the urls file says it
+        for row in rs:
+            folder = (
+                "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[row['label']]}"
+            )
+            known = movies.get(folder, [])
+            row["movie"] = known[row["id"]] if row["id"] < len(known) else ""
     order = operator.itemgetter("label", "id")
     return {
         s: {c: [r[c] for r in sorted(rs, key=order)] for c in COLUMNS} for s, rs in rows.items()
     }
 
 
+def _folder(split: str, label: int) -> str:
+    return "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[label]}"
+
+
 def review_path(split: str, label: int, review_id: int, rating: int) -> str:
     """Where a review comes from, e.g. ``aclImdb/train/pos/123_9.txt``."""
-    folder = "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[label]}"
-    return f"aclImdb/{folder}/{review_id}_{rating}.txt"
+    return f"aclImdb/{_folder(split, label)}/{review_id}_{rating}.txt"
 
 
 def source_fingerprint(source: StrPath) -> str:
