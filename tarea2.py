@@ -385,7 +385,7 @@ assert base_params == base_counts["total"], "la fórmula no coincide con el mode
 assert h50_params == h50_counts["total"], "la fórmula no coincide con el modelo (H = 50)"
 assert SMOKE or embedding_share > 0.9, "la mayor parte de los parámetros ya no está en el embedding"
 assert SMOKE or by_min_freq[1]["V"] > V > by_min_freq[50]["V"]
-assert SMOKE or one_hot > base_params, "la entrada one-hot no tiene más parámetros"
+assert SMOKE or abs(one_hot / base_params - 1) < 0.01, "one-hot no queda cerca del modelo base"
 display(
     Markdown(f"""
 **Respuesta.**
@@ -411,7 +411,8 @@ display(
   {reduction["vocabulario de 10.000 palabras"]}); (iii) embeddings preentrenados **congelados**,
   que dejan {num(frozen)} parámetros entrenables; otras opciones son compartir filas (*hashing*
   de palabras, sub-palabras) o factorizar la tabla. Leer palabras *one-hot* sin embedding no
-  ayuda: la matriz de entrada de la RNN tendría $H V$ pesos ({num(one_hot)} en total).
+  ahorra nada: la matriz de entrada de la RNN tendría $H V$ pesos, tantos como la tabla de
+  embeddings con $E = H$ ({num(one_hot)} en total).
 - **Con $H = 50$** el modelo tiene **{num(h50_params)}** parámetros (medido; la fórmula da lo
   mismo), {num(base_params - h50_params)} menos. Solo cambian los términos que dependen de $H$: la
   RNN pasa de {num(base_counts["recurrent"])} a {num(h50_counts["recurrent"])} —el término $HE$ se
