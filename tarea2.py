@@ -45,12 +45,12 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm sin ipywidgets
 from rnnlib import ClassifierConfig, TrainConfig, choose_device, set_seed
 from rnnlib.experiments import Experiments, process_pool
 from rnnlib.report import compare, mean_std, num, pct, pct_pm, signed_points
 
 NOTEBOOK_START = time.perf_counter()
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm sin ipywidgets
 plt.rcParams.update(
     {"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 9}
 )
