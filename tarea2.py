@@ -545,8 +545,8 @@ display(
 - **Convergencia** (figura 1, por actualización; todos usan *batches* de 32, así que una época
   son las mismas actualizaciones para todos). Tras la primera época, la exactitud en validación
   es {pct_pm(first_epoch["RNN"])} para la RNN, {pct_pm(first_epoch[best_bi])} para {best_bi} y
-  {pct_pm(first_epoch[dense_name])} con la capa densa. Ninguno ha convergido del todo en 5
-  épocas: en {pct(last_best["RNN"], 0)} de las semillas de la RNN la mejor época es la última.
+  {pct_pm(first_epoch[dense_name])} con la capa densa. La RNN no ha convergido del todo en 5
+  épocas: en {pct(last_best["RNN"], 0)} de sus semillas la mejor época es la última.
   Una época de la BiRNN cuesta {num(seconds[best_bi] / seconds["RNN"], 1)} veces la de la RNN.
 """)
 )
@@ -665,8 +665,8 @@ display(
   respecto de la entrada es {num(reach["RNN"], 6)} veces el del último token en la RNN, frente a
   {num(reach["LSTM"], 4)} en la LSTM y {num(reach["GRU"], 4)} en la GRU. La celda de la LSTM se
   actualiza de forma aditiva ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$) y, con la
-  compuerta de olvido cerca de 1, el gradiente pasa casi intacto: el modelo puede usar evidencia
-  de toda la crítica y no solo de su final.
+  compuerta de olvido cerca de 1, el gradiente se conserva en buena parte: el modelo puede usar
+  evidencia de toda la crítica y no solo de su final.
 """)
 )
 
@@ -999,6 +999,14 @@ first_tok = np.mean([r.history.epochs[0]["val_token_accuracy"] for r in basic_ru
 errors = 1 - correct["Seq2Seq básico"]  # errores por par, promedio de las semillas
 long = target_lengths > 24
 long_error_share = errors[long].sum() / errors.sum() if errors.sum() else 0.0
+train_loss = np.array([r.history.column("train_loss") for r in basic_runs])  # [semilla, época]
+val_loss = np.array([r.history.column("val_loss") for r in basic_runs])
+second_to_first = train_loss[:, min(1, train_loss.shape[1] - 1)].mean() / train_loss[:, 0].mean()
+rises = {
+    name: int((np.diff(losses, axis=1) > 0).sum())
+    for name, losses in (("train", train_loss), ("val", val_loss))
+}
+last_spread = max(np.ptp(r.history.column("val_exact_match")[-3:]) for r in basic_runs)
 CLAIMS_5 = {
     "la exactitud por token sube antes que la de secuencia": first_tok > first,
     "la mayoría de los errores está en salidas de más de 24 acciones": long_error_share > 0.5,
@@ -1007,6 +1015,14 @@ CLAIMS_5 = {
     "la exactitud de secuencia en validación tiene retrocesos": any(
         b < a for r in basic_runs for a, b in pairwise(r.history.column("val_exact_match"))
     ),
+    "la pérdida de entrenamiento cae a menos de la mitad en la segunda época": second_to_first
+    < 0.5,
+    "la pérdida en validación es mayor que la de entrenamiento": (
+        val_loss.mean(axis=0) > train_loss.mean(axis=0)
+    ).all(),
+    "la pérdida en validación sube más veces que la de entrenamiento": rises["val"]
+    > rises["train"],
+    "la exactitud de secuencia se estabiliza en las últimas épocas": last_spread < 0.01,
 }
 for claim, holds in CLAIMS_5.items():
     assert SMOKE or holds, f"Actividad 5: los datos contradicen «{claim}»"
@@ -1017,15 +1033,19 @@ display(
 secuencia y {pct_pm(tok["Seq2Seq básico"], 2)} de exactitud por token (en promedio
 {num(errors.sum())} secuencias con algún error por semilla).
 
-- **La pérdida** de entrenamiento baja rápido en las primeras épocas (figura 5): lo fácil de
-  SCAN —primitivas, giros, repeticiones cortas— se aprende primero. La pérdida en validación
-  se calcula con decodificación libre (el modelo recibe sus propias predicciones, no las
-  correctas), por eso es mayor que la de entrenamiento con *teacher forcing* y oscila más.
+- **La pérdida** de entrenamiento baja rápido en las primeras épocas (figura 5; tras la segunda
+  ya es el {pct(second_to_first, 0)} de la primera): lo fácil de SCAN —primitivas, giros,
+  repeticiones cortas— se aprende primero. La pérdida en validación se calcula con
+  decodificación libre (el modelo recibe sus propias predicciones, no las correctas), por eso es
+  mayor que la de entrenamiento con *teacher forcing* en cada época y oscila más (sube de una
+  época a la siguiente {rises["val"]} veces en las {len(basic_runs)} semillas; la de
+  entrenamiento, {rises["train"]}).
 - **La exactitud por token sube antes que la de secuencia:** tras la primera época es
   {pct(first_tok)} por token pero {pct(first)} de secuencias exactas, porque basta un token
   equivocado para perder la secuencia. La exactitud de secuencia en validación sube a saltos y
   con retrocesos, y se estabiliza en las últimas épocas, cuando la tasa de aprendizaje ya es
-  baja.
+  baja (en las tres últimas varía a lo más {num(100 * last_spread, 2)} pp en cada
+  semilla).
 - **Dónde se equivoca** (tabla): las salidas de más de 24 acciones son el {pct(long.mean())} de
   la prueba pero concentran el **{pct(long_error_share)}** de los errores. Son comandos con
   `around`, `thrice` y conjunciones, que el decodificador debe reconstruir enteros desde un único
@@ -1141,9 +1161,20 @@ first_em = {
 early = compare(first_em["Seq2Seq con atención"], first_em["Seq2Seq básico"])
 to90 = compare(reach90["Seq2Seq básico"], reach90["Seq2Seq con atención"])
 long_acc = {name: correct[name][target_lengths > 24].mean() for name in scan_runs}
+setbacks = {  # suma de las caídas de la exactitud de secuencia en validación, media por semilla
+    name: np.mean(
+        [
+            sum(max(0.0, a - b) for a, b in pairwise(r.history.column("val_exact_match")))
+            for r in runs
+        ]
+    )
+    for name, runs in scan_runs.items()
+}
 CLAIMS_7 = {
     "la atención supera al modelo básico": att_vs_basic.a_better,
     "la atención empieza más arriba": early.a_better,
+    "la curva de la atención oscila más": setbacks["Seq2Seq con atención"]
+    > setbacks["Seq2Seq básico"],
     "ambos llegan al 90 % tras un número de actualizaciones parecido": to90.within_noise,
     "la atención se equivoca menos en las salidas largas": long_acc["Seq2Seq con atención"]
     > long_acc["Seq2Seq básico"],
@@ -1164,7 +1195,9 @@ la partición simple.
   atención, el decodificador vuelve a mirar en cada paso la parte del comando que ejecuta.
 - **Convergencia** (figura 6): la atención empieza mucho más arriba —tras la primera época,
   {pct_pm(first_em["Seq2Seq con atención"])} de exactitud de secuencia en validación frente a
-  {pct_pm(first_em["Seq2Seq básico"])}—, pero su curva oscila más, y ambos modelos pasan el
+  {pct_pm(first_em["Seq2Seq básico"])}—, pero su curva oscila más (sus caídas de una época a
+  otra suman {num(100 * setbacks["Seq2Seq con atención"], 1)} pp por semilla, frente a
+  {num(100 * setbacks["Seq2Seq básico"], 1)} pp), y ambos modelos pasan el
   90 % tras un número de actualizaciones parecido, dentro del ruido
   ({num(np.mean(reach90["Seq2Seq con atención"]))} y {num(np.mean(reach90["Seq2Seq básico"]))}
   en promedio).
