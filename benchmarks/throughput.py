@@ -5,8 +5,9 @@ writes benchmarks/results.json; not a test).
     RNNLIB_DATA=../shared/data .venv/bin/python benchmarks/throughput.py [--steps 12]
 
 Sentiment (IMDB, the notebook's data: 200 tokens, the first 50 and the last 150; batch 64,
-E = H = 100), for each cell (``rnn``, ``lstm``, ``gru``, uni- and bidirectional) and each loss (on the final state only, as
-the assignment's model; or on every step, as the notebook trains), in one run, side by side:
+E = H = 100), for each cell (``rnn``, ``lstm``, ``gru``, uni- and bidirectional) and each loss
+(on the final state only, as the assignment's model; or on every step, as the notebook trains),
+in one run, side by side:
 
 - **project**: the notebook's training step (``SentimentTask.step``, backward, clipping, fused
   Adam), on length-bucketed batches of real reviews; real tokens per second, padding excluded;
