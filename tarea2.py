@@ -1383,11 +1383,9 @@ for split in ("largo", "jump"):
         generalization[(split, name)] = {"run": run, "data": data, **result}
 # Lake y Baroni (2018), exactitud de secuencia: (mejor modelo de la partición, mejor en general)
 LAKE_BARONI = {"largo": (0.208, 0.138), "jump": (0.012, 0.0008)}
-
-
-def lake_baroni_pct(fraction: float) -> str:
-    return pct(fraction, 2 if fraction < 0.01 else 1)
-
+lake_baroni = {  # como en el artículo: dos decimales para las cifras bajo el 1 %
+    split: [pct(x, 2 if x < 0.01 else 1) for x in best] for split, best in LAKE_BARONI.items()
+}
 
 display(
     table(
@@ -1399,9 +1397,7 @@ display(
                 "exactitud en validación (misma distribución que el entrenamiento)": pct(
                     g["run"].best["val_exact_match"], 2
                 ),
-                "Lake y Baroni: mejor / mejor en general": " / ".join(
-                    lake_baroni_pct(x) for x in LAKE_BARONI[split]
-                ),
+                "Lake y Baroni: mejor / mejor en general": " / ".join(lake_baroni[split]),
             }
             for (split, name), g in generalization.items()
         },
@@ -1486,9 +1482,6 @@ CLAIMS_A = {
 }
 for claim, holds in CLAIMS_A.items():
     assert SMOKE or holds, f"Anexo: los datos contradicen «{claim}»"
-lake_baroni = {
-    split: " y ".join(lake_baroni_pct(x) for x in best) for split, best in LAKE_BARONI.items()
-}
 display(
     Markdown(f"""
 **Respuesta (anexo).** Los mismos modelos que en la partición simple superan el 99 % fallan
@@ -1497,15 +1490,15 @@ cuando la prueba pide combinar lo aprendido de otra forma:
 - **Largo:** {pct(g[("largo", "Seq2Seq básico")], 1)} (básico) y
   {pct(g[("largo", "Seq2Seq con atención")], 1)} (con atención) de exactitud de secuencia en
   prueba, frente a más del 99 % en la validación, que tiene salidas de los mismos largos que el
-  entrenamiento. Lake y Baroni reportan {lake_baroni["largo"]}. Los errores son sobre todo
-  salidas que terminan **demasiado pronto** ({pct(length_errors["Seq2Seq básico"])} y
+  entrenamiento. Lake y Baroni reportan {" y ".join(lake_baroni["largo"])}. Los errores son
+  sobre todo salidas que terminan **demasiado pronto** ({pct(length_errors["Seq2Seq básico"])} y
   {pct(length_errors["Seq2Seq con atención"])} de los errores): el decodificador nunca emitió más
   de 22 acciones antes de `<eos>` y no generaliza a contar más allá.
 - **Jump:** {pct(g[("jump", "Seq2Seq básico")], 2)} y {pct(g[("jump", "Seq2Seq con atención")], 2)}
-  (Lake y Baroni: {lake_baroni["jump"]}). El modelo vio `jump` solo como comando aislado, y no
-  lo usa como a los otros verbos aunque `walk twice`, `run twice`... le mostraron el patrón: su
-  representación de `jump` no quedó en el mismo lugar que la de los verbos que aparecen en
-  contexto.
+  (Lake y Baroni: {" y ".join(lake_baroni["jump"])}). El modelo vio `jump` solo como comando
+  aislado, y no lo usa como a los otros verbos aunque `walk twice`, `run twice`... le mostraron
+  el patrón: su representación de `jump` no quedó en el mismo lugar que la de los verbos que
+  aparecen en contexto.
 - Por qué: un Seq2Seq aprende la distribución de sus datos de entrenamiento, no las reglas que
   la generan; la partición simple premia interpolar, estas dos piden componer.
 """)

@@ -178,8 +178,7 @@ def prepare_sentiment_data(
             )
     train_split, test_split = dataset_dict["train"], dataset_dict["test"]
     movies = train_split["movie"][:] if "movie" in train_split.column_names else None
-    grouped = movies is not None and all(movies)
-    groups = movies if grouped else None
+    groups = movies if movies is not None and all(movies) else None  # validation by movie
     train_idx, val_idx = split_indices(len(train_split), val_size, seed, groups=groups)
     test_idx = np.arange(len(test_split))
     if max_examples is not None:
@@ -221,7 +220,7 @@ def prepare_sentiment_data(
         "min_freq": min_freq,
         "max_size": max_size,
         "val_size": val_size,
-        "val_by_movie": grouped,
+        "val_by_movie": groups is not None,
         "seed": seed,
         "max_examples": max_examples,
     }

@@ -85,7 +85,6 @@ def atomic_directory(final: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(final)
     tmp = final.with_name(f"{final.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
-    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
         yield tmp
