@@ -14,12 +14,11 @@ PAD_IDX = 0  # rnnlib.text.Vocab always puts <pad> at id 0
 
 
 class BucketBatchSampler(Sampler[list[int]]):
-    """Batches of indices whose sequences have similar lengths.
+    """Batches of indices whose sequences have similar lengths, every index in exactly one.
 
-    With ``shuffle``, the indices are permuted with ``seed + epoch`` (call :meth:`set_epoch`),
+    With ``shuffle``, the indices are permuted with ``seed + epoch`` (see :meth:`set_epoch`),
     cut into chunks of ``batch_size * bucket_factor``, each chunk sorted by length and split
-    into batches, and the batches shuffled. Without it, batches are in order of length. Every
-    index appears in exactly one batch.
+    into batches, and the batches shuffled. Without it, batches are in order of length.
     """
 
     def __init__(
@@ -30,7 +29,6 @@ class BucketBatchSampler(Sampler[list[int]]):
         shuffle: bool = True,
         seed: int = 0,
         bucket_factor: int = 50,
-        drop_last: bool = False,
     ) -> None:
         if batch_size < 1 or bucket_factor < 1:
             raise ValueError(
@@ -42,17 +40,15 @@ class BucketBatchSampler(Sampler[list[int]]):
                 f"lengths must be a flat sequence of integers, got shape {self.lengths.shape}; "
                 "if it is empty, there are no examples to batch: check the data split"
             )
-        self.batch_size, self.bucket_factor, self.drop_last = batch_size, bucket_factor, drop_last
+        self.batch_size, self.bucket_factor = batch_size, bucket_factor
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def _chunk_size(self) -> int:
-        return self.batch_size * self.bucket_factor if self.shuffle else len(self.lengths)
-
     def batches(self) -> list[list[int]]:
-        n, size, bs = len(self.lengths), self._chunk_size(), self.batch_size
+        n, bs = len(self.lengths), self.batch_size
+        size = bs * self.bucket_factor if self.shuffle else n
         rng = np.random.default_rng(self.seed + self.epoch)
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         batches = []
@@ -60,8 +56,6 @@ class BucketBatchSampler(Sampler[list[int]]):
             chunk = order[start : start + size]
             chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
             batches += [chunk[i : i + bs].tolist() for i in range(0, len(chunk), bs)]
-        if self.drop_last:
-            batches = [b for b in batches if len(b) == bs]
         if self.shuffle:
             rng.shuffle(batches)
         return batches
@@ -70,9 +64,10 @@ class BucketBatchSampler(Sampler[list[int]]):
         return iter(self.batches())
 
     def __len__(self) -> int:
-        n, size, b = len(self.lengths), self._chunk_size(), self.batch_size
-        chunks = [min(size, n - i) for i in range(0, n, size)]
-        return sum(c // b if self.drop_last else -(-c // b) for c in chunks)
+        n, size, b = len(self.lengths), self.batch_size * self.bucket_factor, self.batch_size
+        if not self.shuffle:
+            return -(-n // b)
+        return sum(-(-min(size, n - i) // b) for i in range(0, n, size))
 
 
 def _target(target):

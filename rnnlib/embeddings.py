@@ -1,11 +1,5 @@
-"""Pretrained word vectors for the embedding layer: Word2Vec (Mikolov et al. 2013, with gensim)
-trained in-domain, and GloVe files (Pennington et al. 2014).
-
-Both give a ``[len(vocab), dim]`` float tensor whose row ``i`` is the vector of
-``vocab.itos[i]``, for ``SentimentRNN(..., pretrained=weights)``. Trained vectors are stored as
-JSON words and a float32 ``.npy`` matrix (``save_vectors``/``load_vectors``), never with gensim's
-pickle-based ``KeyedVectors.save``/``load`` (unpickling a planted file runs its code).
-"""
+"""Pretrained word vectors for the embedding layer: in-domain Word2Vec (Mikolov et al. 2013,
+gensim) and GloVe files (Pennington et al. 2014), stored without pickle."""
 
 from __future__ import annotations
 
@@ -31,16 +25,11 @@ def train_word2vec(
     epochs: int = 5,
     workers: int = 2,
     seed: int = 0,
-    sg: bool = False,
-    negative: int = 5,
-    sample: float = 1e-3,
 ):
-    """Train Word2Vec (CBOW, or skip-gram with ``sg``) on training text only, never test
-    reviews, and return its ``gensim.models.KeyedVectors``.
+    """Train CBOW Word2Vec on training text only (never test reviews); its ``KeyedVectors``.
 
-    ``token_lists`` must be re-iterable (a list): gensim reads it once per epoch plus once.
-    With ``workers=1`` the result is reproducible in any process (each word's initial vector is
-    seeded by ``stable_hash``, not Python's per-process ``hash``); more workers add noise.
+    ``token_lists`` must be re-iterable (a list). With ``workers=1`` the result is reproducible
+    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``).
     """
     from gensim.models import Word2Vec
 
@@ -64,9 +53,6 @@ def train_word2vec(
         epochs=epochs,
         workers=workers,
         seed=seed,
-        sg=int(bool(sg)),
-        negative=negative,
-        sample=sample,
         hashfxn=stable_hash,
     )
     return model.wv
@@ -86,13 +72,12 @@ def _dim(vectors: Mapping[str, np.ndarray]) -> int:
 
 
 def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Tensor, dict]:
-    """``(weights [len(vocab), dim], info)`` from gensim ``KeyedVectors`` (or a word->vector
-    mapping with a ``vector_size`` attribute or equal-length vectors).
+    """``(weights [len(vocab), dim], info)``: row ``i`` is the vector of ``vocab.itos[i]``,
+    from gensim ``KeyedVectors`` or a word -> vector mapping.
 
-    Unknown words and special tokens other than ``<pad>`` get random normal rows (seeded by
-    ``seed``) with the standard deviation of the known vectors; ``<pad>`` gets zeros. ``info``
-    holds ``found``, ``words`` (non-special vocabulary entries), ``coverage = found / words``,
-    ``dim``, ``init_std`` and ``missing_examples`` (up to 10 words without a vector).
+    Words without a vector and specials other than ``<pad>`` get seeded normal rows with the
+    known vectors' standard deviation; ``<pad>`` gets zeros. ``info``: ``found``, ``words``,
+    ``coverage``, ``dim``, ``init_std`` and ``missing_examples`` (up to 10).
     """
     dim = int(getattr(vectors, "vector_size", None) or _dim(vectors))
     weights = np.zeros((len(vocab), dim), dtype=np.float32)
@@ -119,9 +104,9 @@ def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Ten
 
 
 def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int | None = 0) -> torch.Tensor:
-    """Project a ``[vocab, d]`` embedding table onto its top ``dim`` principal components
-    (PCA), so that one Word2Vec run at the largest size serves every smaller size of a
-    comparison. The ``pad_idx`` row stays zero. ``ValueError`` for another shape or ``dim``."""
+    """A ``[vocab, d]`` table projected on its top ``dim`` principal components (PCA), so one
+    Word2Vec run serves every smaller size; the ``pad_idx`` row stays zero. ``ValueError`` for
+    another shape or ``dim``."""
     if weights.dim() != 2:
         raise ValueError(f"weights must be [vocab, dim], got shape {tuple(weights.shape)}")
     if not 1 <= dim <= weights.shape[1]:
@@ -139,10 +124,9 @@ def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int | None = 0) -> t
 
 
 def read_glove(path: StrPath, words: set[str] | None = None) -> dict[str, np.ndarray]:
-    """Vectors from a GloVe text file (``word v1 v2 ... vd`` per line; a first line of two
-    integers, the word2vec text header, is skipped), only of ``words`` when given.
-    ``FileNotFoundError`` for a missing file, ``ValueError`` naming the file and line for text
-    that is not UTF-8 or not in GloVe format."""
+    """Vectors (of ``words`` only, when given) from a GloVe text file, ``word v1 ... vd`` per
+    line (a word2vec ``count dim`` header is skipped). ``FileNotFoundError`` for a missing
+    file, ``ValueError`` naming the file and line for text that is not UTF-8 or not GloVe."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -174,8 +158,7 @@ def read_glove(path: StrPath, words: set[str] | None = None) -> dict[str, np.nda
 
 
 def load_glove(path: StrPath, vocab: Vocab, *, seed: int = 0) -> tuple[torch.Tensor, dict]:
-    """``(weights [len(vocab), dim], info)`` from a GloVe text file, like ``embedding_matrix``;
-    ``ValueError`` if it has no vector for any vocabulary word."""
+    """``embedding_matrix`` from a GloVe text file; ``ValueError`` if no word has a vector."""
     vectors = read_glove(path, set(vocab.itos))
     if not vectors:
         raise ValueError(f"{path} has no vector for any of the {len(vocab)} vocabulary words")
@@ -199,14 +182,10 @@ def _check_words(words, where: str) -> None:
 
 
 def save_vectors(vectors, folder: StrPath) -> Path:
-    """Store word vectors in ``folder`` without pickle and return its path.
-
-    ``vectors`` is a gensim ``KeyedVectors`` or a mapping word -> vector (all of one length).
-    ``folder`` gets ``words.json`` (the words, in row order, with their count and dimension)
-    and ``vectors.npy`` (a float32 ``[count, dim]`` matrix), written to a temporary folder that
-    replaces ``folder`` only when complete. ``ValueError`` for vectors of uneven length,
-    non-string or duplicate words, or no words, and for an existing ``folder`` that holds other
-    files (it is never deleted).
+    """Store ``KeyedVectors`` or a word -> vector mapping in ``folder`` without pickle: the
+    words in ``words.json`` and a float32 ``[count, dim]`` ``vectors.npy``, replacing ``folder``
+    only when complete. ``ValueError`` for uneven vectors, non-string, duplicate or no words,
+    and for an existing ``folder`` holding other files (it is never deleted).
     """
     folder = Path(folder)
     is_gensim = hasattr(vectors, "index_to_key")
@@ -242,14 +221,12 @@ def save_vectors(vectors, folder: StrPath) -> Path:
 
 
 def load_vectors(folder: StrPath):
-    """Word vectors stored by ``save_vectors``, as a gensim ``KeyedVectors`` (usable by
-    ``embedding_matrix``).
+    """Word vectors stored by ``save_vectors``, as gensim ``KeyedVectors``; nothing is
+    unpickled (other files, e.g. old ``vectors.kv`` pickles, are ignored).
 
-    Nothing is unpickled: the matrix is read with ``allow_pickle=False`` and any other file in
-    the folder (such as an old gensim ``vectors.kv`` pickle) is ignored. Raises
-    ``FileNotFoundError`` naming ``folder`` if it or its files are missing, and ``ValueError``
-    naming the file when anything is off (not UTF-8/JSON, truncated, an object array, counts or
-    shapes that disagree, non-finite values).
+    Raises ``FileNotFoundError`` naming ``folder`` if it or its files are missing, and
+    ``ValueError`` naming the file when anything is off (not UTF-8/JSON, truncated, an object
+    array, counts or shapes that disagree, non-finite values).
     """
     from gensim.models import KeyedVectors
 
@@ -300,14 +277,3 @@ def load_vectors(folder: StrPath):
 
 def _damaged(file: Path, problem: str) -> ValueError:
     return ValueError(f"{file} {problem}; the store is damaged: save the vectors again")
-
-
-__all__ = [
-    "embedding_matrix",
-    "load_glove",
-    "load_vectors",
-    "read_glove",
-    "reduce_dim",
-    "save_vectors",
-    "train_word2vec",
-]

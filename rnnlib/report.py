@@ -76,11 +76,6 @@ class Comparison:
         return self.beyond_noise and self.difference > 0
 
     @property
-    def b_better(self) -> bool:
-        """``b`` is higher than ``a`` beyond noise."""
-        return self.beyond_noise and self.difference < 0
-
-    @property
     def within_noise(self) -> bool:
         return not self.beyond_noise
 

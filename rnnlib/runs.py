@@ -1,21 +1,11 @@
-"""Saved training runs: what decides whether a run is trained again or read back from disk.
+"""Saved training runs, reused exactly when nothing that could change them has changed.
 
 A run is saved as ``<root>/<name>-s<seed>-<key>/`` holding ``model.pt`` (the ``state_dict``,
-read back with ``torch.load(weights_only=True)``: no pickled code) and ``run.json`` (the key
-material, the model and training configurations, the history, the metrics, and what is needed
-to use the model on new input, e.g. its vocabulary). The key is a hash of:
-
-- the model configuration (``rnnlib.config``) and the training configuration;
-- the seed;
-- a fingerprint of the data the model is trained and evaluated on (vocabulary, encoded splits);
-- a fingerprint of the initial embedding table, if one is given;
-- the source of every module of the ``rnnlib`` package (``source_fingerprint``): a change to
-  any code can change a result, so it trains again; comments and docstrings are left out.
-
-So a saved run is reused exactly when nothing that could change it has changed. Runs are written
-to a temporary folder renamed when complete, so an interrupted run never looks finished; a
-saved run that cannot be parsed is trained again with a warning, one that cannot be read for
-lack of permission is an error naming it.
+read with ``torch.load(weights_only=True)``) and ``run.json`` (the key material, history,
+metrics and what is needed to use the model on new input). The key hashes the model and
+training configurations, the seed, the data, the initial embedding table and the code of every
+module (``source_fingerprint``, docstrings and comments left out). Runs are written to a
+temporary folder renamed when complete; an unparseable saved run is trained again with a warning.
 """
 
 from __future__ import annotations
@@ -98,7 +88,7 @@ def run_key(
     data: str,
     pretrained: torch.Tensor | None = None,
 ) -> dict[str, Any]:
-    """The key material of a run: everything that decides its result (see the module doc)."""
+    """The key material of a run: everything that decides its result."""
     return {
         "config": {"type": type(config).__name__, **config.to_dict()},
         "train": train.to_dict(),
@@ -110,13 +100,13 @@ def run_key(
 
 
 def _slug(name: str) -> str:
-    """``"Seq2Seq básico"`` -> ``"seq2seq-basico"``: a folder name in plain ASCII."""
+    """``"Seq2Seq básico"`` -> ``"seq2seq-basico"``."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "run"
 
 
 def config_from_dict(payload: dict[str, Any]) -> ClassifierConfig | Seq2SeqConfig:
-    """A model configuration from its saved form (``{"type": ..., **fields}``)."""
+    """A model configuration from ``{"type": ..., **fields}``."""
     payload = dict(payload)
     kind = payload.pop("type", None)
     if kind not in CONFIG_TYPES:
@@ -154,6 +144,15 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     return model.eval(), payload
 
 
+def model_and_inference(run_or_path: Any) -> tuple[nn.Module, dict[str, Any] | None]:
+    """The model and inference state of a ``rnnlib.experiments.Run`` or a saved run's folder
+    (errors as ``load_run``)."""
+    if isinstance(run_or_path, (str, os.PathLike)):
+        model, payload = load_run(run_or_path)
+        return model, payload.get("inference")
+    return run_or_path.model, run_or_path.inference
+
+
 class RunStore:
     """A folder of saved runs, each keyed by ``run_key``."""
 
@@ -188,12 +187,8 @@ class RunStore:
         atomic_write_text(path / RUN_FILE, json.dumps(payload, indent=1, ensure_ascii=False))
 
     def load(self, name: str, key: dict[str, Any]) -> tuple[nn.Module, dict, Path] | None:
-        """``(model, payload, path)`` of the saved run with this key, or ``None`` if there is
-        none or it cannot be parsed (then with a warning; it will be trained again).
-
-        Raises:
-            PermissionError: the run exists but cannot be read (it is left in place).
-        """
+        """``(model, payload, path)`` of the saved run with this key; ``None`` if there is none
+        or it cannot be parsed (with a warning). ``PermissionError`` if it cannot be read."""
         path = self.path(name, key)
         if not path.is_dir():
             return None
@@ -210,14 +205,3 @@ class RunStore:
             warnings.warn(f"saved run {path} is unusable ({err}); training it again", stacklevel=2)
             return None
         return model, payload, path
-
-
-__all__ = [
-    "RunStore",
-    "config_from_dict",
-    "fingerprint",
-    "load_run",
-    "run_key",
-    "source_fingerprint",
-    "tensor_fingerprint",
-]

@@ -1,14 +1,5 @@
 """IMDB sentiment: data preparation, the classification task for ``rnnlib.train.fit``, and
-prediction on new text from a saved run.
-
-Data flow: tokenised ``DatasetDict`` (``rnnlib.data.tokenize_imdb``) -> a seeded validation
-split carved out of the official training split -> a vocabulary built from the remaining
-training reviews only -> each review truncated to ``max_len`` tokens and encoded ->
-``SequenceDataset`` (train / val / test). Training reads length-bucketed batches.
-
-The model's output is one logit per review; ``P(positive) = sigmoid(logit)``; the loss is
-``BCEWithLogitsLoss``. Everything here is a function of its arguments: no global configuration.
-"""
+prediction on new text from a saved run. The model's output is one logit per review."""
 
 from __future__ import annotations
 
@@ -41,11 +32,8 @@ TRUNCATION_SIDES = ("head", "tail", "head+tail")
 def truncate(
     tokens: Sequence[str], max_len: int | None, side: str = "tail", *, head_fraction: float = 0.25
 ) -> list[str]:
-    """At most ``max_len`` tokens of a review.
-
-    ``"head"`` keeps the first tokens, ``"tail"`` the last ones (reviews tend to end with the
-    verdict), ``"head+tail"`` keeps ``round(head_fraction * max_len)`` tokens from the start and
-    the rest from the end. ``max_len=None`` keeps everything.
+    """At most ``max_len`` tokens (``None``: all): the first (``"head"``), the last
+    (``"tail"``), or ``round(head_fraction * max_len)`` first and the rest last (``"head+tail"``).
     """
     if side not in TRUNCATION_SIDES:
         raise ValueError(f"unknown truncation side {side!r}; allowed values are {TRUNCATION_SIDES}")
@@ -70,11 +58,8 @@ def _tokenizer_args(tokenizer: Tokenizer) -> dict[str, Any]:
 
 @dataclass
 class SentimentData:
-    """Encoded IMDB splits, the vocabulary they were encoded with, and how they were made.
-
-    ``settings`` holds the arguments of ``prepare_sentiment_data``; ``tokenizer`` the arguments
-    of the tokenizer that made the tokens (both are saved with a trained run, so that ``predict``
-    treats new text exactly as the training reviews were treated).
+    """Encoded IMDB splits, their vocabulary, the arguments of ``prepare_sentiment_data``
+    (``settings``) and of the tokenizer that made the tokens (saved with a run for ``predict``).
     """
 
     vocab: Vocab
@@ -102,23 +87,11 @@ class SentimentData:
         """What ``predict`` needs to encode new text as the training text was encoded."""
         return {
             "tokenizer": self.tokenizer,
-            "vocab": {"specials": self.vocab.specials, "tokens": self.vocab.itos},
+            "vocab": self.vocab.state(),
             "max_len": self.settings["max_len"],
             "truncation": self.settings["truncation"],
             "head_fraction": self.settings["head_fraction"],
         }
-
-    def summary(self) -> str:
-        s = self.stats
-        return (
-            f"vocab {len(self.vocab):,} (min_freq {self.settings['min_freq']}) | "
-            f"train {len(self.train):,} | val {len(self.val):,} | test {len(self.test):,} | "
-            f"max_len {self.settings['max_len']} ({self.settings['truncation']}): "
-            f"{s.get('train_truncated', 0):.1%} of training reviews cut, "
-            f"mean length {s.get('train_mean_length', 0):.0f} | "
-            f"<unk> rate train {s.get('train_unk_rate', 0):.2%}, "
-            f"test {s.get('test_unk_rate', 0):.2%}"
-        )
 
 
 def _encode(token_lists, vocab: Vocab, max_len, side, head_fraction) -> list[list[int]]:
@@ -150,16 +123,11 @@ def prepare_sentiment_data(
     """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``).
 
     The validation split (``val_size`` reviews, seeded) is carved out of the official training
-    split first. When the data say which movie each review is about (a ``movie`` column, from
-    the archive's ``urls_*.txt``), validation takes whole movies, as the official test split
-    does (its movies are not in the training split, Maas et al. 2011): reviews of one movie
-    share names and plot words, and a validation split sharing movies with training would
-    overrate what memorises them. The vocabulary is then built from the remaining training
-    reviews only (whole reviews, before truncation), so no validation or test word leaks into
-    it. ``max_examples``
-    keeps a seeded random subset of at most that many reviews per split (a smoke run).
-    ``tokenizer`` is the one that made the ``tokens`` column (default: ``Tokenizer()``); it is
-    recorded so that ``predict`` tokenises new text the same way.
+    split; with a ``movie`` column it takes whole movies, as the official test split does (Maas
+    et al. 2011), so that it does not reward memorising a movie's names and plot words. The
+    vocabulary comes from the remaining training reviews only, before truncation.
+    ``max_examples`` keeps a seeded subset of each split (smoke runs). ``tokenizer`` is the one
+    that made the ``tokens`` column, recorded for ``predict``.
     """
     if truncation not in TRUNCATION_SIDES:
         raise ValueError(
@@ -238,8 +206,8 @@ def prepare_sentiment_data(
 
 
 def word2vec_corpus(dataset_dict, data: SentimentData, *, include_unsup: bool = True) -> list:
-    """Token lists for in-domain Word2Vec: the training reviews of ``data`` (validation and
-    test excluded) plus, with ``include_unsup``, the unlabelled ``unsup`` reviews."""
+    """Token lists for in-domain Word2Vec: the training reviews of ``data`` plus, with
+    ``include_unsup``, the unlabelled ones (never validation or test)."""
     train_split = dataset_dict["train"]
     corpus = list(train_split.select(data.train_indices)["tokens"])
     if include_unsup and "unsup" in dataset_dict:
@@ -262,12 +230,8 @@ def cached_word2vec(
     retrain: bool = False,
     log: Callable[[str], Any] | None = print,
 ):
-    """In-domain Word2Vec vectors for ``data``'s training reviews (plus the unlabelled ones),
-    kept under ``folder`` and read back from there next time (``retrain`` ignores them).
-
-    The vectors live in ``<folder>/word2vec-<dim>d-<key>/``, where the key covers the settings
-    and the training corpus (the training rows of ``data``). They are stored without pickle
-    (``rnnlib.embeddings.save_vectors``). With ``workers=1`` the vectors are reproducible.
+    """``train_word2vec`` on ``word2vec_corpus``, saved in ``<folder>/word2vec-<dim>d-<key>/``
+    (the key covers the settings and training rows) and read back next time unless ``retrain``.
     """
     from .embeddings import load_vectors, save_vectors, train_word2vec
     from .runs import fingerprint
@@ -319,11 +283,6 @@ def cached_word2vec(
 # ----------------------------------------------------------------------------- the task
 
 
-def _batches_in_order(lengths: Sequence[int], batch_size: int):
-    """Batches of indices grouped by length (little padding), covering every index once."""
-    return BucketBatchSampler(lengths, batch_size, shuffle=False).batches()
-
-
 @torch.no_grad()
 def evaluate_sentiment(
     model: nn.Module,
@@ -332,9 +291,7 @@ def evaluate_sentiment(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
 ) -> dict[str, float]:
-    """Mean binary cross-entropy and accuracy (threshold 0.5) of ``model`` on ``dataset``.
-
-    Raises ``ValueError`` on an empty dataset."""
+    """Mean binary cross-entropy and accuracy (threshold 0.5); ``ValueError`` if empty."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     logits = predict_logits(model, dataset.sequences, batch_size=batch_size, device=device)
@@ -348,14 +305,11 @@ def evaluate_sentiment(
 class SentimentTask:
     """Binary sentiment classification for ``rnnlib.train.fit``: one logit per review.
 
-    The training loss is ``BCEWithLogitsLoss`` on the logit of the final state. With
-    ``config.step_loss_weight = w > 0`` it becomes target replication (Lipton et al., 2016):
-    ``(1 - w) * BCE(final logit) + w * mean over real positions of BCE(step logit)``, where the
-    step logits are the same output layer applied to the state after each token
-    (``SentimentRNN.step_logits``). Every position then gets a gradient from a loss a few steps
-    away, not only through the whole sequence from the last token, which a vanilla RNN cannot
-    carry far. The model and its prediction are unchanged: one logit from the final state. The
-    history records the final-logit loss, comparable across runs with and without it.
+    The loss is ``BCEWithLogitsLoss`` on the final state's logit or, with
+    ``config.step_loss_weight = w > 0``, target replication (Lipton et al., 2016):
+    ``(1 - w) * BCE(final logit) + w * mean over real positions of BCE(step logit)``
+    (``SentimentRNN.step_logits``), so every position gets a gradient from a nearby loss. The
+    history records the final-logit loss either way.
     """
 
     metric: str = "accuracy"
@@ -397,13 +351,12 @@ def predict_logits(
     batch_size: int = 256,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
-    """Logits ``[len(sequences)]`` of encoded, non-empty id sequences, in their order (eval
-    mode: no dropout; the model's mode is restored)."""
+    """Logits ``[len(sequences)]`` of encoded, non-empty id sequences, in eval mode."""
     was_training = model.training
     model.eval()
     out = torch.empty(len(sequences))
     try:
-        for indices in _batches_in_order([len(s) for s in sequences], batch_size):
+        for indices in BucketBatchSampler([len(s) for s in sequences], batch_size, shuffle=False):
             ids, lengths = pad_batch([sequences[i] for i in indices])
             out[indices] = model(ids.to(device), lengths.to(device)).float().cpu()
     finally:
@@ -420,39 +373,29 @@ def predict(
     *,
     batch_size: int = 256,
 ) -> list[float]:
-    """``P(positive)`` for each review in ``texts``, from a trained sentiment run.
-
-    ``run_or_path`` is a ``rnnlib.experiments.Run`` or the folder of a saved run
-    (``runs/<name>-s<seed>-<key>/``). Only the saved run is read (weights, configuration,
-    vocabulary, tokenizer and truncation), never the data set: each text is tokenised,
-    truncated and encoded exactly as the training reviews were; words the vocabulary does not
-    know become ``<unk>``.
+    """``P(positive)`` for each review in ``texts``, from a ``rnnlib.experiments.Run`` or a
+    saved run's folder: each text is tokenised, truncated and encoded as the training reviews
+    were (unknown words become ``<unk>``); the data set is never read.
 
     Raises:
         ValueError: an empty text (no word tokens; its position is named), a run that is not a
             sentiment run, or no texts at all.
         FileNotFoundError: ``run_or_path`` is not a saved run.
     """
-    from .runs import load_run
+    from .runs import model_and_inference
 
     if isinstance(texts, str):
         texts = [texts]
     texts = list(texts)
     if not texts:
         raise ValueError("predict needs at least one text")
-    if isinstance(run_or_path, (str, os.PathLike)):
-        model, payload = load_run(Path(run_or_path))
-        state = payload.get("inference")
-    else:
-        model, state = run_or_path.model, run_or_path.inference
+    model, state = model_and_inference(run_or_path)
     if not state or "tokenizer" not in state:
         raise ValueError(
             f"{run_or_path} is not a sentiment run (it has no vocabulary to encode text)"
         )
     tokenizer = Tokenizer(**state["tokenizer"])
-    vocab = Vocab(
-        state["vocab"]["tokens"][len(state["vocab"]["specials"]) :], state["vocab"]["specials"]
-    )
+    vocab = Vocab.from_state(state["vocab"])
     sequences = []
     for i, text in enumerate(texts):
         try:
@@ -466,18 +409,3 @@ def predict(
     device = next(model.parameters()).device
     logits = predict_logits(model, sequences, batch_size=batch_size, device=device)
     return torch.sigmoid(logits).tolist()
-
-
-__all__ = [
-    "TRUNCATION_SIDES",
-    "SentimentData",
-    "SentimentTask",
-    "cached_word2vec",
-    "evaluate_sentiment",
-    "predict",
-    "predict_logits",
-    "prepare_sentiment_data",
-    "split_indices",
-    "truncate",
-    "word2vec_corpus",
-]

@@ -17,26 +17,22 @@ from .utils import atomic_write_text
 PAD, UNK, SOS, EOS = "<pad>", "<unk>", "<sos>", "<eos>"
 KNOWN_SPECIALS = (PAD, UNK, SOS, EOS)
 
-# Runs of letters (with their combining marks) and digits, ``[^\W_]`` in the ``regex`` engine
-# that nltk uses, keeping inner apostrophes ("don't" carries negation), and "!"/"?", which carry
-# sentiment; all other punctuation is dropped.
+# Runs of letters (with combining marks) and digits with inner apostrophes ("don't" carries
+# negation), and "!"/"?", which carry sentiment; all other punctuation is dropped.
 WORD_PATTERN = r"[^\W_]+(?:'[^\W_]+)*|[!?]"
 # Characters written for an apostrophe in reviews ("don’t", "don´t", "don`t"): read as "'".
 APOSTROPHES = "\u2019\u2018\u00b4`"
 NORMALIZATIONS = ("NFC", "NFKC", "NFD", "NFKD")
-# Part of the pickled (and so fingerprinted) state: bump it when the tokenizer's behaviour
-# changes for the same settings, so that no cache made by the old behaviour is reused.
+# Pickled, so fingerprinted: bump it when the behaviour changes, so that old caches are not reused.
 TOKENIZER_VERSION = 2
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 
 
 class Tokenizer:
-    """Normalise (NFC), lowercase, drop ``<br />`` tags, read typographic apostrophes as ``'``,
-    and split into words of Unicode letters and digits (so "cliché" stays whole).
-
-    ``normalization`` is the ``unicodedata`` form applied first (one of ``NORMALIZATIONS``, or
-    ``None`` for none). Raises ``ValueError`` for a text without tokens.
+    """Normalise (``normalization``, a ``unicodedata`` form or ``None``), lowercase, drop
+    ``<br />`` tags, read typographic apostrophes as ``'`` and split into words of Unicode
+    letters and digits ("cliché" stays whole). ``ValueError`` for a text without tokens.
     """
 
     def __init__(self, pattern: str = WORD_PATTERN, *, normalization: str | None = "NFC") -> None:
@@ -65,8 +61,8 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"Tokenizer(pattern={self.pattern!r}, normalization={self.normalization!r})"
 
-    # Pickled (so fingerprinted by ``datasets``' map cache) as its settings and behaviour version
-    # alone: nltk compiles the regexp lazily, which would change the fingerprint after use.
+    # Pickled (so fingerprinted by ``datasets``) as settings and version alone: nltk compiles
+    # the regexp lazily, which would change the fingerprint after use.
     def __getstate__(self) -> dict:
         return {
             "pattern": self.pattern,
@@ -107,11 +103,8 @@ class Vocab:
         max_size: int | None = None,
         specials: Sequence[str] = (PAD, UNK),
     ) -> Vocab:
-        """Vocabulary of the tokens seen at least ``min_freq`` times, most frequent first.
-
-        ``max_size`` caps the number of non-special tokens. Ties are broken alphabetically so
-        the result does not depend on the order of the data.
-        """
+        """The tokens seen at least ``min_freq`` times (at most ``max_size`` of them), most
+        frequent first, ties alphabetical (independent of the data's order)."""
         if min_freq < 1 or (max_size is not None and max_size < 1):
             raise ValueError(f"min_freq and max_size must be >= 1, got {min_freq}, {max_size}")
         counts: Counter[str] = Counter()
@@ -145,7 +138,7 @@ class Vocab:
         return isinstance(other, Vocab) and self.itos == other.itos
 
     def special_id(self, token: str) -> int:
-        """Id of a special token; a clear error if this vocabulary does not have it."""
+        """Id of a special token; ``ValueError`` if this vocabulary does not have it."""
         if token not in self.specials:
             raise ValueError(
                 f"special token {token!r} is not in this vocabulary; it has {self.specials}"
@@ -160,12 +153,9 @@ class Vocab:
 
     @property
     def num_words(self) -> int:
-        """Number of entries that are not special tokens."""
         return len(self.itos) - len(self.specials)
 
-    def encode(
-        self, tokens: Sequence[str], *, add_sos: bool = False, add_eos: bool = False
-    ) -> list[int]:
+    def encode(self, tokens: Sequence[str], *, add_eos: bool = False) -> list[int]:
         unk = self.stoi.get(UNK)
         if unk is None and (missing := [t for t in tokens if t not in self.stoi]):
             raise KeyError(
@@ -173,28 +163,30 @@ class Vocab:
                 "them to"
             )
         ids = [self.stoi.get(t, unk) for t in tokens]
-        if add_sos:
-            ids.insert(0, self.sos_idx)
         if add_eos:
             ids.append(self.eos_idx)
         return ids
 
-    def decode(self, ids: Iterable[int], *, strip_specials: bool = False) -> list[str]:
-        """Tokens for ``ids``; with ``strip_specials``, stops at ``<eos>`` and drops specials."""
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Tokens for ``ids``; ``IndexError`` for an id outside the vocabulary."""
         out: list[str] = []
         for i in map(int, ids):
             if not 0 <= i < len(self.itos):
                 raise IndexError(f"id {i} is outside the vocabulary (size {len(self)})")
-            if strip_specials and self.itos[i] == EOS:
-                break
-            if not (strip_specials and self.itos[i] in self.specials):
-                out.append(self.itos[i])
+            out.append(self.itos[i])
         return out
 
+    def state(self) -> dict[str, list[str]]:
+        """``{"specials", "tokens"}`` (``tokens`` is ``itos``), read back by ``from_state``."""
+        return {"specials": self.specials, "tokens": self.itos}
+
+    @classmethod
+    def from_state(cls, state: dict[str, list[str]]) -> Vocab:
+        return cls(state["tokens"], state["specials"])
+
     def save(self, path: StrPath) -> None:
-        """Write the vocabulary as UTF-8 JSON, through a temporary file renamed when done."""
-        payload = {"specials": self.specials, "tokens": self.itos[len(self.specials) :]}
-        atomic_write_text(path, json.dumps(payload, ensure_ascii=False))
+        """Write ``state()`` as UTF-8 JSON, through a temporary file renamed when done."""
+        atomic_write_text(path, json.dumps(self.state(), ensure_ascii=False))
 
     @classmethod
     def load(cls, path: StrPath) -> Vocab:
@@ -203,7 +195,6 @@ class Vocab:
         hint = "save one with Vocab.save"
         text = decode_utf8(Path(path).read_bytes(), f"{path} is not a saved Vocab", hint)
         try:
-            payload = json.loads(text)
-            return cls(payload["tokens"], payload["specials"])
+            return cls.from_state(json.loads(text))
         except (json.JSONDecodeError, KeyError, TypeError) as err:
             raise ValueError(f"{path} is not a saved Vocab ({err}); {hint}") from err

@@ -1,30 +1,16 @@
 """SCAN: data preparation, the translation task for ``rnnlib.train.fit``, greedy decoding and
 translation of new commands from a saved run (Activities 4-8).
 
-* Vocabularies come from the training split only. Source: ``<pad>, <unk>`` + the command
-  words. Target: ``<pad>, <sos>, <eos>`` + the actions; it has no ``<unk>``, because a decoder
-  must never produce one and every target action must be known.
-* Model selection uses a validation split carved from the training split with a fixed seed;
-  the test set is never used to choose anything.
-* Evaluation is free-running greedy decoding: the decoder never receives a gold token. The
-  reported ``loss`` is the cross-entropy of those free-running logits against the target at
-  every target position (so it is higher than the teacher-forced training loss). To have a
-  logit at every target position, evaluation decodes exactly ``T`` steps (``T`` = longest target
-  of the batch) without stopping at ``<eos>``; since greedy decoding is causal, the first ``T``
-  predictions are those of unbounded decoding, so the metrics equal those of decoding until
-  ``<eos>`` (a test checks this against :func:`greedy_decode`).
-* Exact match (*exactitud de secuencia*): the whole predicted sequence up to and including its
-  first ``<eos>`` equals the target (which ends with ``<eos>``). Token accuracy: fraction of
-  target positions (``<eos>`` included, padding excluded) where the prediction is the target.
+Vocabularies come from the training split only; the target one has no ``<unk>`` (a decoder must
+never produce one). Evaluation is free-running greedy decoding (never a gold token). Exact match
+(*exactitud de secuencia*): the output up to and including its first ``<eos>`` equals the target.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,10 +64,7 @@ class ScanData:
 
     def inference_state(self) -> dict[str, Any]:
         """What ``translate_commands`` needs: both vocabularies."""
-        return {
-            "src_vocab": {"specials": self.src_vocab.specials, "tokens": self.src_vocab.itos},
-            "tgt_vocab": {"specials": self.tgt_vocab.specials, "tokens": self.tgt_vocab.itos},
-        }
+        return {"src_vocab": self.src_vocab.state(), "tgt_vocab": self.tgt_vocab.state()}
 
 
 def encode_pairs(pairs: Sequence[Pair], src_vocab: Vocab, tgt_vocab: Vocab) -> SequenceDataset:
@@ -98,11 +81,9 @@ def prepare_scan(
     seed: int = 0,
     max_examples: int | None = None,
 ) -> ScanData:
-    """Split ``pairs["train"]`` into train/validation, build vocabularies, encode everything.
-
-    ``val_size`` is a count or a fraction of the training pairs (seeded). The vocabularies come
-    from the training split (validation included, test never). ``max_examples`` keeps only that
-    many training and test pairs (smoke runs).
+    """Split ``pairs["train"]`` into train/validation (``val_size``: a count or a fraction,
+    seeded), build the vocabularies from it (never from test), encode everything.
+    ``max_examples`` keeps only that many training and test pairs (smoke runs).
     """
     if not {"train", "test"} <= set(pairs):
         raise ValueError(f"pairs must have 'train' and 'test', got {sorted(pairs)}")
@@ -131,13 +112,6 @@ def prepare_scan(
 # ----------------------------------------------------------------------------- the task
 
 
-def _decode_batches(dataset: SequenceDataset, batch_size: int):
-    """``(indices, collated batch)`` in order of target length (little padding)."""
-    lengths = [len(t) for t in dataset.targets]
-    for indices in BucketBatchSampler(lengths, batch_size, shuffle=False):
-        yield indices, collate_pairs([dataset[i] for i in indices])
-
-
 @torch.inference_mode()
 def evaluate_translation(
     model: Seq2Seq,
@@ -149,9 +123,12 @@ def evaluate_translation(
 ) -> dict[str, Any]:
     """Free-running greedy evaluation: ``{"loss", "exact_match", "token_accuracy"}``.
 
-    With ``per_example``, also ``"correct"``: a ``[len(dataset)]`` boolean array, whether each
-    pair's output is exact. Raises ``ValueError`` on an empty dataset or a target without
-    exactly one ``<eos>`` at its end.
+    It decodes exactly ``T`` steps (the batch's longest target) without stopping at ``<eos>``:
+    greedy decoding is causal, so the metrics equal those of decoding until ``<eos>``, and
+    ``loss`` is the cross-entropy of those free-running logits at every target position. Token
+    accuracy counts target positions (``<eos>`` included, padding not). With ``per_example``,
+    also ``"correct"``, a ``[len(dataset)]`` boolean array of exact outputs. ``ValueError`` for
+    an empty dataset or a target without exactly one ``<eos>``, at its end.
     """
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
@@ -160,7 +137,9 @@ def evaluate_translation(
     pad_idx, eos_idx = model.config.pad_idx, model.config.eos_idx
     total_loss, n_tokens, correct_tokens = 0.0, 0, 0
     correct = np.zeros(len(dataset), dtype=bool)
-    for indices, (src, src_lengths, tgt, tgt_lengths) in _decode_batches(dataset, batch_size):
+    lengths = [len(t) for t in dataset.targets]
+    for indices in BucketBatchSampler(lengths, batch_size, shuffle=False):
+        src, src_lengths, tgt, tgt_lengths = collate_pairs([dataset[i] for i in indices])
         if not bool((tgt.gather(1, (tgt_lengths - 1).unsqueeze(1)) == eos_idx).all()) or int(
             (tgt == eos_idx).sum()
         ) != len(indices):
@@ -197,12 +176,9 @@ def evaluate_translation(
 
 @dataclass(frozen=True)
 class TranslationTask:
-    """Sequence-to-sequence translation for ``rnnlib.train.fit``.
-
-    Training: cross-entropy over target tokens (``ignore_index=<pad>``), the decoder fed the gold
-    previous token with probability ``config.teacher_forcing_ratio``; the training accuracy is
-    the token accuracy of those (partly teacher-forced) predictions. Validation: free-running
-    greedy decoding (``evaluate_translation``), selected on exact match.
+    """Sequence-to-sequence translation for ``rnnlib.train.fit``: cross-entropy over target
+    tokens, the gold previous token fed with probability ``config.teacher_forcing_ratio``;
+    validation by ``evaluate_translation``, selected on exact match.
     """
 
     pad_idx: int
@@ -256,11 +232,9 @@ def greedy_decode(
     *,
     max_len: int = DEFAULT_MAX_LEN,
 ) -> tuple[list[list[int]], list[torch.Tensor] | None]:
-    """Free-running greedy decoding of a padded batch (never sees a target).
-
-    Returns ``(predictions, attention)``: a list of id lists, each up to and including its
-    first ``<eos>`` (or ``max_len`` ids without one), and a list of ``[T_i, S_i]`` attention
-    tensors cut to each sequence's output and source lengths (``None`` without attention).
+    """Free-running greedy decoding of a padded batch: ``(predictions, attention)``, id lists
+    up to and including their first ``<eos>`` (or ``max_len`` ids), and ``[T_i, S_i]`` attention
+    tensors cut to each output and source length (``None`` without attention).
     """
     model.eval()
     device = next(model.parameters()).device
@@ -277,10 +251,6 @@ def greedy_decode(
     return predictions, weights
 
 
-def _vocab(state: dict[str, Any]) -> Vocab:
-    return Vocab(state["tokens"][len(state["specials"]) :], state["specials"])
-
-
 def translate(
     model: Seq2Seq,
     src_vocab: Vocab,
@@ -289,11 +259,9 @@ def translate(
     *,
     max_len: int = DEFAULT_MAX_LEN,
 ) -> list[Translation]:
-    """Greedy translations of SCAN commands (strings, or lists of words), one per command.
-
-    Each string is lower-cased and split on white space. Every word must belong to the
-    training commands' vocabulary: the model never learned anything for other words (their
-    ``<unk>`` embedding was never trained), so they are an error rather than a confident guess.
+    """Greedy translations of SCAN commands (strings, lower-cased and split on white space, or
+    lists of words). A word outside the training commands is an error, not a confident guess
+    (its ``<unk>`` embedding was never trained).
 
     Raises:
         ValueError: no commands, an empty command, or a word outside the source vocabulary
@@ -341,36 +309,16 @@ def translate_commands(
     *,
     max_len: int = DEFAULT_MAX_LEN,
 ) -> list[Translation]:
-    """``translate`` with a trained seq2seq run: a ``rnnlib.experiments.Run`` or the folder of
-    a saved run, of which only the weights, configuration and vocabularies are read.
+    """``translate`` with a seq2seq ``rnnlib.experiments.Run`` or a saved run's folder.
 
     Raises:
         ValueError: as ``translate``, or a run that is not a seq2seq run.
         FileNotFoundError: ``run_or_path`` is not a saved run.
     """
-    from .runs import load_run
+    from .runs import model_and_inference
 
-    if isinstance(run_or_path, (str, os.PathLike)):
-        model, payload = load_run(Path(run_or_path))
-        state = payload.get("inference")
-    else:
-        model, state = run_or_path.model, run_or_path.inference
+    model, state = model_and_inference(run_or_path)
     if not isinstance(model, Seq2Seq) or not state or "src_vocab" not in state:
         raise ValueError(f"{run_or_path} is not a seq2seq run")
-    src_vocab, tgt_vocab = _vocab(state["src_vocab"]), _vocab(state["tgt_vocab"])
-    return translate(model, src_vocab, tgt_vocab, commands, max_len=max_len)
-
-
-__all__ = [
-    "SRC_SPECIALS",
-    "TGT_SPECIALS",
-    "ScanData",
-    "Translation",
-    "TranslationTask",
-    "encode_pairs",
-    "evaluate_translation",
-    "greedy_decode",
-    "prepare_scan",
-    "translate",
-    "translate_commands",
-]
+    vocabs = (Vocab.from_state(state["src_vocab"]), Vocab.from_state(state["tgt_vocab"]))
+    return translate(model, *vocabs, commands, max_len=max_len)

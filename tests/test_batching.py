@@ -18,21 +18,14 @@ def _lengths(n=503, seed=0):
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("drop_last", [False, True])
-def test_bucketing_keeps_every_example_once(shuffle, drop_last):
+def test_bucketing_keeps_every_example_once(shuffle):
     lengths = _lengths()
-    sampler = BucketBatchSampler(
-        lengths, 16, shuffle=shuffle, seed=3, bucket_factor=4, drop_last=drop_last
-    )
+    sampler = BucketBatchSampler(lengths, 16, shuffle=shuffle, seed=3, bucket_factor=4)
     batches = list(sampler)
     assert len(batches) == len(sampler)
     flat = [i for b in batches for i in b]
     assert len(flat) == len(set(flat))
-    if drop_last:
-        assert all(len(b) == 16 for b in batches)
-        assert len(flat) >= len(lengths) - 16 * 8  # at most one short batch per chunk dropped
-    else:
-        assert sorted(flat) == list(range(len(lengths)))
+    assert sorted(flat) == list(range(len(lengths)))
 
 
 def test_bucketing_groups_similar_lengths():

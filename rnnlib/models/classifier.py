@@ -198,16 +198,6 @@ class SentimentRNN(nn.Module):
         features = self.dense(self.dropout(features))  # [..., dense_size or dirs * hidden]
         return self.output(features).squeeze(-1)  # [..., 1] -> [...]
 
-    @torch.no_grad()
-    def predict_proba(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """``P(positive)`` per sequence, ``[batch]``, in eval mode (no dropout)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return torch.sigmoid(self(ids, lengths))
-        finally:
-            self.train(was_training)
-
     def extra_repr(self) -> str:
         return f"cell={self.config.cell!r}, directions={self.num_directions}"
 
