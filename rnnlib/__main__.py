@@ -20,10 +20,8 @@ BEST_FILE = "best.json"
 
 
 def best_run(runs: Path, kind: str) -> Path:
-    """The saved run the notebook chose for ``kind`` (``"sentiment"`` or ``"translation"``).
-
-    Raises ``FileNotFoundError`` saying how to make one when there is none.
-    """
+    """The saved run the notebook chose for ``kind`` (``"sentiment"`` or ``"translation"``);
+    ``FileNotFoundError`` saying how to make one when there is none."""
     index = runs / BEST_FILE
     try:
         path = Path(json.loads(index.read_text(encoding="utf-8"))[kind])

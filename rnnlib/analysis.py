@@ -1,9 +1,5 @@
-"""Diagnostics for Activity 3: how far back the gradient reaches in a recurrent classifier.
-
-``input_gradient_profile`` measures ``||dL/dx_t||``, the gradient of the loss with respect to
-the embedded input at each position, as a function of the distance from the last token. For a
-vanilla RNN it shrinks roughly geometrically with the distance (vanishing gradients: early
-words barely change the loss); gated cells (LSTM, GRU) keep it much flatter.
+"""Diagnostics for Activity 3: how far back the gradient reaches in a recurrent classifier (a
+vanilla RNN's vanishes roughly geometrically with the distance; gated cells keep it flatter).
 """
 
 from __future__ import annotations
@@ -21,10 +17,9 @@ def input_gradient_profile(
     *,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """Mean ``||dL/dx_t||`` by distance from the end: entry ``d`` averages, over the batch,
-    the gradient norm at position ``length - 1 - d`` of each sequence (``d`` below the shortest
-    length only). The model must have an ``embedding`` module; it is run in eval mode (no
-    dropout) and its parameters' gradients are left untouched.
+    """``||dL/dx_t||`` at the embedded input by distance ``d`` from the last token (``d`` below
+    the shortest length), averaged over the batch, in eval mode; the parameters' gradients are
+    left untouched. ``ValueError`` for other shapes or a model without ``embedding``.
     """
     if ids.dim() != 2 or lengths.shape != (ids.shape[0],) or labels.shape != (ids.shape[0],):
         raise ValueError(

@@ -1,12 +1,7 @@
-"""Bag-of-words reference for IMDB: NB-weighted logistic regression on words and word bigrams.
-
-The features are binary word and bigram occurrences scaled by their naive-Bayes log-count ratio
-``r = log((p / |p|_1) / (q / |q|_1))``, with ``p``/``q`` the (smoothed) counts of each feature
-in positive/negative training reviews, and the classifier is an L2 logistic regression: the
-"NBSVM" of Wang & Manning (2012, "Baselines and Bigrams"), with a logistic loss. It ignores word
-order beyond bigrams, trains in seconds, and is the bar a recurrent model has to clear to justify
-its cost. The regularisation ``C`` is chosen on the validation reviews; the test reviews are
-scored once, with the chosen model.
+"""Bag-of-words reference for IMDB: the "NBSVM" of Wang & Manning (2012, "Baselines and
+Bigrams") with a logistic loss: binary word and bigram features scaled by their naive-Bayes
+log-count ratio ``r = log((p / |p|_1) / (q / |q|_1))`` (``p``/``q``: smoothed counts in
+positive/negative training reviews), and L2 logistic regression with ``C`` chosen on validation.
 """
 
 from __future__ import annotations
@@ -33,11 +28,9 @@ def nb_logistic_baseline(
     c_values: Sequence[float] = (0.1, 0.3, 1.0, 3.0),
     max_iter: int = 1000,
 ) -> dict[str, Any]:
-    """Fit on ``train`` (token lists, 0/1 labels), choose ``C`` on ``val``, score ``test`` once.
-
-    Returns ``{"test_accuracy", "val_accuracy", "C", "features", "seconds"}`` (the accuracy on
-    validation of each ``C`` in ``"val_by_C"``). Raises ``ValueError`` on mismatched sizes or
-    training labels of one class only.
+    """Fit on ``train`` (token lists, 0/1 labels), choose ``C`` on ``val``, score ``test`` once:
+    ``{"test_accuracy", "val_accuracy", "C", "val_by_C", "features", "seconds"}``. ``ValueError``
+    on mismatched sizes or training labels of one class only.
     """
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -91,10 +84,9 @@ def nb_logistic_baseline(
 def imdb_bow_baseline(
     dataset_dict, train_indices: Sequence[int], val_indices: Sequence[int], **options: Any
 ) -> dict[str, Any]:
-    """``nb_logistic_baseline`` on a tokenised IMDB ``dataset_dict``: fitted on the rows
-    ``train_indices`` of its training split, ``C`` chosen on the rows ``val_indices`` (e.g.
-    ``SentimentData.train_indices`` / ``val_indices``), scored on all of its test split.
-    Whole reviews, not truncated. A module-level function, so a worker process can run it."""
+    """``nb_logistic_baseline`` on whole reviews of a tokenised IMDB ``dataset_dict``: fitted on
+    rows ``train_indices`` of its training split, ``C`` chosen on rows ``val_indices``, scored on
+    its test split."""
     for split in ("train", "test"):
         if split not in dataset_dict or "tokens" not in dataset_dict[split].column_names:
             raise ValueError(
@@ -109,6 +101,3 @@ def imdb_bow_baseline(
     return nb_logistic_baseline(
         rows("train", train_indices), rows("train", val_indices), rows("test"), **options
     )
-
-
-__all__ = ["imdb_bow_baseline", "nb_logistic_baseline"]

@@ -1,10 +1,8 @@
 """Configurations: one frozen dataclass per model family and one for training.
 
-Each configuration is the single source of truth for what it describes. The model is built from
-it (``SentimentRNN(config)``, ``Seq2Seq(config)``), its closed-form parameter count reads it
-(``config.parameter_count()``), and a saved run is keyed by it (``rnnlib.runs``). Every field is
-checked when the object is made: a bad value raises ``ValueError`` naming the field, the value
-and what is allowed. ``to_dict`` / ``from_dict`` give a JSON round trip.
+Each builds its model, gives its closed-form parameter count and keys saved runs. Every field
+is checked when the object is made (``ValueError`` naming the field, the value and what is
+allowed); ``to_dict`` / ``from_dict`` give a JSON round trip.
 """
 
 from __future__ import annotations
@@ -21,10 +19,14 @@ SCHEDULES = ("constant", "cosine")
 C = TypeVar("C", bound="_Config")
 
 
+def _number(value: Any, kind: type | tuple[type, ...] = (int, float)) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
 def _positive_int(name: str, value: Any, *, optional: bool = False) -> None:
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _number(value, int) or value < 1:
         allowed = "a positive integer" + (" or None" if optional else "")
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
@@ -35,14 +37,13 @@ def _choice(name: str, value: Any, allowed: Collection) -> None:
 
 
 def _fraction(name: str, value: Any, *, closed: bool) -> None:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or value < 0.0 or value > 1.0 or (value == 1.0 and not closed):
+    if not _number(value) or value < 0.0 or value > 1.0 or (value == 1.0 and not closed):
         interval = "[0, 1]" if closed else "[0, 1)"
         raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
 
 
 def _index(name: str, value: Any, size: int, size_name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
+    if not _number(value, int) or not 0 <= value < size:
         raise ValueError(f"{name} must be an id in [0, {size_name} = {size}), got {value!r}")
 
 
@@ -123,13 +124,12 @@ class ClassifierConfig(_Config):
         return 2 if self.bidirectional else 1
 
     def parameter_count(self) -> dict[str, int]:
-        """Trainable parameters by component, from the closed-form formula.
+        """Trainable parameters by component (``embedding``, ``recurrent``, ``dense``,
+        ``output``, ``total``; a frozen embedding's ``V*E`` is under ``frozen``).
 
-        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), input size ``I`` and hidden size ``H``,
-        one direction of one recurrent layer has ``g*H*I + g*H*H + 2*g*H`` parameters (PyTorch
-        keeps two bias vectors, ``b_ih`` and ``b_hh``); layers after the first read ``dirs*H``
-        inputs. The embedding counts ``V*E`` unless frozen (then it is reported as ``frozen``).
-        Keys: ``embedding``, ``recurrent``, ``dense``, ``output``, ``total``, ``frozen``.
+        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), one direction of one layer has
+        ``g*H*I + g*H*H + 2*g*H`` (two bias vectors), ``I = E`` for the first layer, ``dirs*H``
+        after it.
         """
         g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
         recurrent = 0
@@ -191,25 +191,17 @@ class Seq2SeqConfig(_Config):
         _fraction("dropout", self.dropout, closed=False)
 
     def parameter_count(self) -> dict[str, int]:
-        """Trainable parameters by component, from the formulas.
-
-        With ``E`` the embedding size, ``H`` the encoder size per direction, ``D = 2H`` the
-        decoder size and ``V_s``/``V_t`` the vocabulary sizes: encoder embedding ``V_s E``;
-        encoder BiLSTM ``2 [4H (E + H) + 8H]``; decoder embedding ``V_t E``; decoder LSTMCell
-        ``4D (I + D) + 8D`` with input ``I = E`` (basic) or ``E + D`` (input feeding); attention
-        0 (no weights); ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention).
+        """Trainable parameters by component, from the formulas (``D = 2H``): encoder embedding
+        ``V_s E``; BiLSTM ``2 [4H (E + H) + 8H]``; decoder embedding ``V_t E``; LSTMCell
+        ``4D (I + D) + 8D`` with ``I = E`` (basic) or ``E + D`` (input feeding); attention 0;
+        ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention).
         """
-        e, h, vs, vt = (
-            self.embedding_dim,
-            self.hidden_size,
-            self.src_vocab_size,
-            self.tgt_vocab_size,
-        )
+        e, h, vt = self.embedding_dim, self.hidden_size, self.tgt_vocab_size
         d = 2 * h
         decoder_input = e + d if self.attention else e
         vocab_input = 2 * d if self.attention else d
         counts = {
-            "encoder_embedding": vs * e,
+            "encoder_embedding": self.src_vocab_size * e,
             "encoder_lstm": 2 * (4 * h * (e + h) + 8 * h),
             "decoder_embedding": vt * e,
             "decoder_lstm_cell": 4 * d * (decoder_input + d) + 8 * d,
@@ -257,15 +249,10 @@ class TrainConfig(_Config):
             _positive_int(name, getattr(self, name))
         _positive_int("patience", self.patience, optional=True)
         _choice("schedule", self.schedule, SCHEDULES)
-        for name in ("lr", "clip"):
-            value = getattr(self, name)
-            if name == "clip" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        for name, value in (("lr", self.lr), ("clip", self.clip)):
+            if (value is not None or name == "lr") and (not _number(value) or value <= 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)):
-            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if self.weight_decay < 0:
+        if not _number(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
         _fraction("step_loss_weight", self.step_loss_weight, closed=False)
         _fraction("teacher_forcing_ratio", self.teacher_forcing_ratio, closed=True)

@@ -1,16 +1,8 @@
 """Experiments: train a configuration (or read its saved run back), and run several at once.
 
-``train_or_load`` is the one entry point for a training run of either task: it seeds, builds the
-model from its configuration, checks the parameter formula, trains with ``rnnlib.train.fit``
-(selecting on the validation split), evaluates the selected model once on the test split, and
-saves everything in a ``rnnlib.runs.RunStore``, which a later call reads back instead of
-training again.
-
-``process_pool`` runs several of them at once on CPU: a recurrent training run does not keep two
-cores busy (its matrix products are small), so runs go to worker processes with one thread
-each (measured with torch 2.13 on 2 cores, two runs at once finish 1.2x (two LSTMs) to 1.6x
-(two vanilla RNNs) sooner than one after the other with two threads each). A dependent run is
-simply submitted once the futures it depends on are done.
+``process_pool`` runs them in worker processes with one thread each: a recurrent training run
+does not keep two cores busy (torch 2.13, 2 cores: two runs at once finish 1.2x (two LSTMs) to
+1.6x (two vanilla RNNs) sooner than one after the other with two threads each).
 """
 
 from __future__ import annotations
@@ -87,14 +79,10 @@ def train_or_load(
     device: torch.device | str = "cpu",
     log: Callable[[str], Any] | None = print,
 ) -> Run:
-    """Train ``config`` on ``data`` with ``train`` and ``seed``, or read the saved run back.
-
-    The model is selected on ``data.val`` (the epoch with the best validation metric); with
-    ``test`` it is then evaluated once on ``data.test``, otherwise the test set is not touched
-    (ablations and other choices are made on validation only). With a ``store`` the run is saved
-    and, next time, read back instead of trained when its key (``rnnlib.runs.run_key``) matches,
-    unless ``retrain``. A run saved without test metrics gets them added when ``test`` is asked
-    for. ``log`` receives one line per epoch, and one when a run is read back.
+    """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected
+    on ``data.val``), or read the saved run back from ``store`` when its key matches (unless
+    ``retrain``). With ``test`` the selected model is evaluated once on ``data.test`` (added to
+    a saved run that lacks it); otherwise the test set is not touched.
     """
     if isinstance(store, (str, os.PathLike)):
         store = RunStore(store)
@@ -167,12 +155,9 @@ def _init_worker() -> None:
 
 
 def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
-    """An executor for ``train_or_load`` jobs.
-
-    On CPU with ``workers > 1`` (default: one per CPU core): spawned processes with one torch
-    thread each, flushing denormals. With ``workers == 1`` or on CUDA (where processes would
-    share one GPU): ``InlineExecutor``, each job run here when submitted. Use it as a context
-    manager; ``submit(train_or_load, ...)`` returns a future whose result is the ``Run``.
+    """An executor for ``train_or_load`` jobs: on CPU with ``workers > 1`` (default: one per
+    core), spawned processes with one torch thread each, flushing denormals; with one worker or
+    on CUDA, an ``InlineExecutor``. Use it as a context manager.
     """
     if workers is None:
         workers = os.cpu_count() or 1
@@ -191,10 +176,8 @@ class Experiments:
     """Named configurations, each trained with every seed of ``seeds`` by ``train_or_load`` in
     ``pool``; ``runs(name)`` waits for a configuration's runs (in seed order).
 
-    ``submit`` returns at once, so everything can be submitted up front and awaited where it is
-    needed; a configuration that depends on others (e.g. the best of a sweep plus a layer) is
-    submitted once ``runs`` of those returned. ``store``, ``retrain`` and ``device`` go to every
-    run.
+    ``submit`` returns at once; a configuration that depends on others is submitted once their
+    ``runs`` returned. ``store``, ``retrain`` and ``device`` go to every run.
     """
 
     def __init__(
@@ -251,6 +234,3 @@ class Experiments:
     @property
     def names(self) -> list[str]:
         return list(self._futures)
-
-
-__all__ = ["Experiments", "InlineExecutor", "Run", "process_pool", "task_for", "train_or_load"]

@@ -7,11 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class History:
-    """Per-epoch metrics (one dict per epoch), every update's loss and the selected epoch.
-
-    ``best_epoch`` is the epoch whose weights the training loop kept (1-based; ``None`` before
-    any epoch).
-    """
+    """Per-epoch metrics (one dict per epoch), every update's loss and the epoch whose weights
+    were kept (``best_epoch``, 1-based)."""
 
     epochs: list[dict] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
@@ -42,11 +39,7 @@ class History:
 
     @classmethod
     def from_dict(cls, payload: dict) -> History:
-        return cls(
-            epochs=list(payload["epochs"]),
-            step_losses=list(payload["step_losses"]),
-            best_epoch=payload.get("best_epoch"),
-        )
+        return cls(list(payload["epochs"]), list(payload["step_losses"]), payload.get("best_epoch"))
 
 
 def format_epoch(row: dict, name: str = "") -> str:

@@ -1,7 +1,5 @@
-"""Figures for the notebook: learning curves over seeds, and attention heatmaps.
-
-Labels are arguments (the notebook passes them in Spanish); nothing here reads global state.
-Figures are sized for a notebook column (at most 9 inches wide).
+"""Figures for the notebook: learning curves over seeds, and attention heatmaps. Labels are
+arguments (the notebook's are in Spanish); figures fit a notebook column (9 inches).
 """
 
 from __future__ import annotations
@@ -109,6 +107,3 @@ def plot_attention(
         ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
     return ax
-
-
-__all__ = ["COLUMN_WIDTH", "mean_curve", "plot_attention", "plot_learning_curves"]

@@ -1,14 +1,12 @@
-"""Numbers for the notebook's Spanish prose and tables, and comparisons over seeds.
-
-Formatting follows Spanish usage: ``1.234.567`` and ``86,3 %``. A comparison of two
-configurations uses one value per seed of each: the difference of the means is called real only
-when it exceeds two standard errors (Welch: ``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise it is
-within seed noise.
+"""Numbers for the notebook's Spanish prose and tables (``1.234.567``, ``86,3 %``), and
+comparisons over seeds: a difference of means is real only beyond two standard errors (Welch:
+``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise within seed noise.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,18 +31,11 @@ def signed_points(difference: float, decimals: int = 1) -> str:
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (``ddof=1``; 0 for a single value).
-
-    Raises ``ValueError`` for no values.
-    """
+    """Mean and sample standard deviation (0 for one value); ``ValueError`` for no values."""
     values = [float(v) for v in values]
     if not values:
         raise ValueError("mean_std needs at least one value")
-    mean = sum(values) / len(values)
-    if len(values) == 1:
-        return mean, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(var)
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def pct_pm(values: Sequence[float], decimals: int = 1) -> str:
@@ -81,10 +72,7 @@ class Comparison:
 
 
 def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
-    """Compare two sets of per-seed results; each needs at least 2 values to estimate noise.
-
-    Raises ``ValueError`` when either has fewer than 2 values.
-    """
+    """Compare two sets of per-seed results; ``ValueError`` unless each has 2 values or more."""
     if len(a) < 2 or len(b) < 2:
         raise ValueError(
             f"a comparison needs at least 2 seeds on each side, got {len(a)} and {len(b)}"
@@ -93,15 +81,3 @@ def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
     mean_b, std_b = mean_std(b)
     se = math.sqrt(std_a**2 / len(a) + std_b**2 / len(b))
     return Comparison(mean_a, mean_b, se)
-
-
-__all__ = [
-    "NOISE_STANDARD_ERRORS",
-    "Comparison",
-    "compare",
-    "mean_std",
-    "num",
-    "pct",
-    "pct_pm",
-    "signed_points",
-]

@@ -1,18 +1,14 @@
 """One training loop for both tasks (in the spirit of minGPT's ``Trainer``).
 
-``fit`` owns everything that is the same for every model: Adam, the learning-rate schedule
-(torch's ``CosineAnnealingLR``), gradient clipping, length-bucketed batches, evaluation on the
-validation set after every epoch, early stopping with patience, restoring the best epoch's
-weights, the per-epoch history and one progress line per epoch. A *task* supplies what differs:
-how a batch is collated, the training loss of a batch, and the validation metrics. The two tasks
-are ``rnnlib.sentiment.SentimentTask`` (accuracy) and ``rnnlib.translation.TranslationTask``
-(exact match). ``fit`` never sees the test set.
+``fit`` owns what is the same for every model (Adam, the schedule, clipping, bucketed batches,
+validation each epoch, early stopping, the best epoch's weights, the history); a task
+(``SentimentTask``, ``TranslationTask``) supplies collation, the batch loss and the validation
+metrics. ``fit`` never sees the test set.
 
-On CPU, ``fit`` flushes denormal floats to zero (``flush_denormals``). Vanishing gradients in the
-backward pass of a recurrent layer become denormals, which this kind of processor handles about
-10x slower than normal floats: an LSTM training step with the loss on the final state only took
-1,279 ms with them and 123 ms without (batch 64 x 200 tokens, one thread). Values that small
-(below 1.2e-38) change nothing a float32 model computes (tested).
+On CPU, ``fit`` flushes denormal floats to zero: vanishing gradients become denormals, which
+this kind of processor handles about 10x slower (an LSTM step with the loss on the final state:
+1,279 ms with them, 123 ms without; batch 64 x 200 tokens, one thread). Values below 1.2e-38
+change nothing a float32 model computes (tested).
 """
 
 from __future__ import annotations
@@ -35,13 +31,8 @@ from .utils import set_seed
 
 @dataclass
 class StepResult:
-    """What a task returns for one training batch.
-
-    ``loss`` is minimised; ``reported_loss`` (a float) is what the history records, comparable
-    across runs (e.g. the final-logit loss even when a per-step loss is minimised); ``count``
-    items were scored on the batch, ``correct`` of them right (examples for the classifier,
-    target tokens for seq2seq).
-    """
+    """One training batch: ``loss`` is minimised, ``reported_loss`` recorded (comparable across
+    runs); ``correct`` of ``count`` items (examples or target tokens) were right."""
 
     loss: torch.Tensor
     reported_loss: float
@@ -72,22 +63,15 @@ class Task(Protocol):
 def batches(
     task: Task, dataset: Any, sampler: BucketBatchSampler, device: torch.device
 ) -> Iterator[tuple[torch.Tensor, ...]]:
-    """Collated batches in the sampler's order, moved to ``device``.
-
-    A plain loop rather than a ``DataLoader``: a ``DataLoader`` draws a seed from torch's global
-    generator each time it is iterated, so an evaluation would change the random stream of
-    training (dropout, teacher forcing).
-    """
+    """Collated batches in the sampler's order, on ``device``. Not a ``DataLoader``: it draws
+    from torch's global generator, so an evaluation would change training's random stream."""
     for indices in sampler:
         yield tuple(t.to(device) for t in task.collate([dataset[i] for i in indices]))
 
 
 def make_adam(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
-    """Adam, fused into one kernel where this PyTorch supports it for the parameters' device.
-
-    On CPU the fused update is ~8x faster than the default for a 28,720 x 100 embedding table
-    (7 ms vs 55 ms per step at 1 thread). The arithmetic is the same Adam.
-    """
+    """Adam, fused where supported (the same arithmetic; on CPU ~8x faster for a 28,720 x 100
+    embedding table, 7 ms vs 55 ms per step at 1 thread)."""
     params = list(params)
     try:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
@@ -110,12 +94,9 @@ def flushes_in_all_threads() -> bool:
 def flush_denormals() -> Iterator[None]:
     """Flush denormal floats to zero on CPU for the duration of the block.
 
-    ``torch.set_flush_denormal`` acts on the calling thread, and threads created later inherit
-    it; torch's intra-op threads created *before* it was set do not. If some of them do not
-    flush, the block runs with one thread (measured: a final-state LSTM step at 2 threads with
-    the pool's threads not flushing takes 250 ms, at 1 flushing thread 99 ms). The previous
-    setting and thread count are restored at the end. Processes started by
-    ``rnnlib.runs.process_pool`` set it before their thread pool exists.
+    The flag is per thread and inherited only by threads created later; if some of torch's
+    intra-op threads do not flush, the block runs with one thread (a final-state LSTM step: 250
+    ms at 2 threads not flushing, 99 ms at 1 flushing). The previous settings are restored.
     """
     before = _flushes_here()
     if not torch.set_flush_denormal(True):  # this processor cannot flush: nothing to do
@@ -147,18 +128,12 @@ def fit(
 ) -> History:
     """Train ``model`` on ``train_set`` for ``task``, selecting on ``val_set``; its history.
 
-    Each epoch adds a row to the returned ``History``: ``epoch``, ``updates`` (optimizer steps
-    so far), ``lr`` (at the end of the epoch), ``train_loss`` and ``train_accuracy`` (averaged
-    over the epoch's batches, as the model was while training), ``val_<k>`` for every metric
-    ``k`` of ``task.evaluate`` and ``seconds``; ``history.step_losses`` holds every batch's
-    reported loss. ``log`` gets one line per epoch (``None``: silent). The epoch with the best
-    ``val_<task.metric>`` (ties: lower validation loss) is kept, and its weights are loaded back
-    into ``model`` before returning; with ``config.patience``, training stops once that many
-    epochs pass without a better one. ``seed`` fixes the batch order, dropout and teacher
-    forcing; the model's initialisation is the caller's.
-
-    Raises:
-        ValueError: an empty training or validation set.
+    Each epoch adds a row: ``epoch``, ``updates``, ``lr`` (at its end), ``train_loss`` and
+    ``train_accuracy`` (over its batches, in training mode), ``val_<k>`` for each metric of
+    ``task.evaluate`` and ``seconds``; ``log`` gets it as one line (``None``: silent). The epoch
+    with the best ``val_<task.metric>`` (ties: lower loss) is kept and its weights loaded back;
+    ``config.patience`` stops training after that many epochs without a better one. ``seed``
+    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set.
     """
     if len(train_set) == 0 or len(val_set) == 0:
         raise ValueError(
@@ -221,14 +196,3 @@ def fit(
                     break
         model.load_state_dict(best_state)
     return history
-
-
-__all__ = [
-    "StepResult",
-    "Task",
-    "batches",
-    "fit",
-    "flush_denormals",
-    "flushes_in_all_threads",
-    "make_adam",
-]

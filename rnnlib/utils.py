@@ -43,11 +43,10 @@ def num_trainable_parameters(model: nn.Module) -> int:
 def split_indices(
     n: int, val_size: int | float, seed: int, *, groups: Sequence | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random split of ``range(n)`` into (train, validation) index arrays, sorted.
+    """Seeded random split of ``range(n)`` into sorted (train, validation) index arrays.
 
-    ``val_size`` is a count (int) or a fraction in (0, 1). With ``groups`` (one label per item,
-    e.g. the movie of each review), whole groups go to validation, in a seeded random order,
-    until it holds at least ``val_size`` items: no group is on both sides. Raises
+    ``val_size`` is a count or a fraction in (0, 1). With ``groups`` (one label per item), whole
+    groups go to validation in a seeded order until it holds ``val_size`` items or more.
     ``ValueError`` when either side would be empty.
     """
     if isinstance(val_size, float):
@@ -76,13 +75,8 @@ def split_indices(
 
 @contextmanager
 def atomic_directory(final: str | os.PathLike) -> Iterator[Path]:
-    """Write a folder under a temporary name and rename it to ``final`` only when complete.
-
-    Yields the temporary folder (``<final>.partial-<pid>-<random>``, beside ``final``); when the
-    block ends without an error, an existing ``final`` is replaced by it. On an error it is
-    removed, so an interrupted write never leaves a folder that looks complete, and two writers
-    of the same folder never write into each other's files.
-    """
+    """Yield a temporary folder beside ``final`` (``<final>.partial-<pid>-<random>``), renamed
+    to ``final`` (replacing it) when the block ends without an error and removed otherwise."""
     final = Path(final)
     tmp = final.with_name(f"{final.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
     tmp.mkdir(parents=True)

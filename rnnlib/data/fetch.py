@@ -43,9 +43,8 @@ class CorruptCacheWarning(UserWarning):
 
 
 def candidate_roots(path: StrPath | None = None) -> list[Path]:
-    """Directories searched for data, in order: ``[path]`` when given (``DataNotFoundError``
-    naming it if it does not exist), else ``$RNNLIB_DATA`` (which must exist when set) and
-    ``<project>/data``."""
+    """Folders searched for data: ``[path]`` when given, else ``$RNNLIB_DATA`` and
+    ``<project>/data``; ``DataNotFoundError`` if ``path`` or ``$RNNLIB_DATA`` does not exist."""
     if path is not None:
         given = Path(path).expanduser()
         if not given.exists():
@@ -73,8 +72,8 @@ def cache_dir() -> Path:
 
 
 def env_flag(name: str) -> bool | None:
-    """Environment variable ``name`` as a boolean (``None`` when unset or empty): ``1/true/yes/on``
-    or ``0/false/no/off``, any case; ``ValueError`` naming it for anything else."""
+    """Environment variable ``name`` as a boolean (``None`` when unset); ``ValueError`` naming
+    it for a value not in ``TRUE_VALUES`` or ``FALSE_VALUES`` (any case)."""
     value = os.environ.get(name, "").strip().lower()
     if value and value not in TRUE_VALUES + FALSE_VALUES:
         raise ValueError(
@@ -85,8 +84,7 @@ def env_flag(name: str) -> bool | None:
 
 
 def downloads_allowed() -> bool:
-    """``not RNNLIB_OFFLINE`` when that is set; otherwise downloads are off under CI
-    (``CI=true`` or ``1``) and on elsewhere."""
+    """``not RNNLIB_OFFLINE`` when that is set, else off under CI (``CI=true`` or ``1``)."""
     offline = env_flag(OFFLINE_ENV)
     under_ci = os.environ.get("CI", "").strip().lower() in ("true", "1")
     return not (under_ci if offline is None else offline)
@@ -99,10 +97,9 @@ def locate(
     fetch: Callable[[Path], T],
     allow_download: bool | None,
 ) -> T:
-    """The first result found over the ``places(root)`` (``(place, result or None)`` pairs) of
-    every ``candidate_roots(path)``; else ``fetch(path or <project>/data)`` when downloads are
-    allowed (``allow_download``, by default ``downloads_allowed()``); else ``DataNotFoundError``
-    listing the places looked at and how to provide ``what``."""
+    """The first result of ``places(root)`` (``(place, result or None)`` pairs) over
+    ``candidate_roots(path)``; else ``fetch(path or <project>/data)`` if downloads are allowed
+    (default ``downloads_allowed()``); else ``DataNotFoundError`` listing the places looked at."""
     looked_at: list[Path] = []
     for root in candidate_roots(path):
         for place, result in places(root):
@@ -120,8 +117,8 @@ def locate(
 
 
 def decode_utf8(data: bytes, where: str, hint: str) -> str:
-    """``data`` as UTF-8 text; ``CorruptDataError`` (a ``ValueError``) naming ``where``, the
-    reason and byte offset, followed by ``hint`` (what the file is and how to fix it)."""
+    """``data`` as UTF-8 text; else ``CorruptDataError`` naming ``where`` and the byte offset,
+    followed by ``hint``."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -131,8 +128,7 @@ def decode_utf8(data: bytes, where: str, hint: str) -> str:
 
 
 def utf8_lines(path: StrPath, hint: str) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of a UTF-8 file, decoded line by line so that an error names
-    ``path:line`` (see ``decode_utf8``)."""
+    """``(line number, text)`` of a UTF-8 file; a decoding error names ``path:line``."""
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
             yield number, decode_utf8(raw, f"{path}:{number}", hint)
@@ -151,10 +147,10 @@ def download(
     size: int | None = None,
     timeout: float = 60.0,
 ) -> Path:
-    """Download ``url`` to ``dest`` through a temporary file beside it, renamed only once the
-    transfer is complete: as long as the server announced and, if given, of ``size`` bytes and
-    hex ``sha256``. Otherwise ``CorruptDataError`` (wrong length or checksum) or
-    ``DataNotFoundError`` (the transfer failed or stalled for ``timeout`` seconds) names the URL.
+    """Download ``url`` to ``dest`` through a temporary file renamed only once it has the
+    announced length and, if given, ``size`` bytes and hex ``sha256``. Otherwise
+    ``CorruptDataError`` (wrong length or checksum) or ``DataNotFoundError`` (the transfer failed
+    or stalled for ``timeout`` seconds) names the URL.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)

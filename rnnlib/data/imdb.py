@@ -61,12 +61,8 @@ LOCK_TIMEOUT_S = 30 * 60
 
 
 def locate_imdb(path: StrPath | None = None, *, allow_download: bool | None = None) -> Path:
-    """Path of an extracted ``aclImdb/`` directory or of ``aclImdb_v1.tar.gz``.
-
-    ``path`` may be the archive, the ``aclImdb`` folder or a folder holding either (see
-    ``fetch.locate`` for the search). Absent, the official archive is downloaded (size and
-    SHA-256 verified) into ``path`` or ``<project>/data`` unless downloads are off.
-    """
+    """Path of an extracted ``aclImdb/`` folder or of ``aclImdb_v1.tar.gz``, given either or a
+    folder holding either (see ``fetch.locate``); absent, the official archive is downloaded."""
 
     def places(root: Path) -> list[tuple[Path, Path | None]]:
         if root.is_file() and not root.name.endswith((".tar.gz", ".tgz")):
@@ -130,9 +126,8 @@ def _archive_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]
 
 
 def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
-    """``(name, where, bytes)`` of every review file and the README of a folder or archive:
-    ``name`` is relative to the folder holding ``aclImdb/`` (``aclImdb/train/pos/0_9.txt``)
-    and ``where`` names the file for a person (its path, or the member and the archive)."""
+    """``(name, where, bytes)`` of every review, urls file and the README of a folder or
+    archive: ``name`` like ``aclImdb/train/pos/0_9.txt``, ``where`` the file for a person."""
     files = _folder_files if source.is_dir() else _archive_files
     try:
         for name, where, read in files(source):
@@ -154,14 +149,14 @@ def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
 
 
 def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dict[str, list]]:
-    """All reviews as columns per split: ``{split: {"id", "rating", "label", "text"}}``, rows
-    ordered by (label, id).
+    """All reviews as columns per split, ``{split: {"id", "rating", "label", "movie",
+    "text"}}``, rows ordered by (label, id).
 
     With ``official`` (by default, when the README says v1.0) every review folder must hold its
     official count (12,500 per label and split, 50,000 unlabelled), otherwise some reviews.
     ``CorruptDataError`` names what is missing, a duplicate review id, a review that is not
     UTF-8, an archive member outside ``aclImdb/`` or a truncated archive; ``PermissionError``
-    ("permission denied") an unreadable file.
+    an unreadable file.
     """
     source = Path(source)
     rows: dict[str, list[dict]] = {s: [] for s in SPLITS}
@@ -214,10 +209,7 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
         )
     for split, rs in rows.items():  # the movie of each review, where the urls file says it
         for row in rs:
-            folder = (
-                "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[row['label']]}"
-            )
-            known = movies.get(folder, [])
+            known = movies.get(_folder(split, row["label"]), [])
             row["movie"] = known[row["id"]] if row["id"] < len(known) else ""
     order = operator.itemgetter("label", "id")
     return {
@@ -235,9 +227,8 @@ def review_path(split: str, label: int, review_id: int, rating: int) -> str:
 
 
 def source_fingerprint(source: StrPath) -> str:
-    """Cache key of a data source (16 hex digits): the resolved path, size and modification
-    time of an archive, or of every file and folder inside a folder, so removing, adding or
-    editing any file changes the key."""
+    """Cache key of a data source (16 hex digits): the resolved path, and the size and
+    modification time of an archive or of every file and folder inside a folder."""
     source = Path(source)
     digest = hashlib.sha256(f"{source.resolve()}".encode())
     if not source.is_dir():
@@ -260,10 +251,9 @@ def load_imdb(
     official: bool | None = None,
 ):
     """The IMDB splits (train, test, unsup) as a ``datasets.DatasetDict`` whose ``source`` is
-    the resolved path of the copy read (see ``locate_imdb``; ``read_imdb`` for the checks).
-
-    With ``cache`` the parsed splits are kept in ``imdb_cache_folder`` and read back from
-    there; a cache that fails its check is reported (``CorruptCacheWarning``) and rebuilt.
+    the copy read (``locate_imdb``; checks of ``read_imdb``). With ``cache`` they are kept in
+    ``imdb_cache_folder``; a cache that fails its check is reported (``CorruptCacheWarning``)
+    and rebuilt.
     """
     import datasets
 
@@ -300,8 +290,7 @@ def _cached_imdb(source: Path, official: bool | None):
 
 
 def imdb_cache_folder(source: StrPath, *, official: bool | None = None) -> Path:
-    """The cache folder that ``load_imdb`` uses for ``source`` (its current contents), under
-    ``RNNLIB_CACHE`` or ``<project>/data/cache``."""
+    """The cache folder of ``load_imdb`` for ``source``'s current contents (in ``cache_dir()``)."""
     key = f"{source_fingerprint(source)}|{official}|{CACHE_VERSION}"
     return cache_dir() / f"imdb-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
@@ -352,8 +341,8 @@ def _build(target: Path, source: Path, official: bool | None):
 
 
 def _load_verified(target: Path):
-    """``(DatasetDict, None)`` of the cache in ``target`` if it passes its manifest's checks,
-    ``(None, None)`` if there is none, else ``(None, what is wrong)``."""
+    """``(DatasetDict, None)`` if the cache in ``target`` passes its manifest's checks,
+    ``(None, None)`` if there is none, else ``(None, problem)``."""
     import datasets
 
     if not target.exists():
@@ -393,11 +382,9 @@ def _to_dataset_dict(columns: dict[str, dict[str, list]]):
 def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
     """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``.
 
-    A split loaded from the cache keeps the result in its cache folder, fingerprinted by the
-    tokenizer, for a re-run to read back once checked (row count, readable); a damaged one is
-    reported (``CorruptCacheWarning`` naming the folder) and redone. A review without tokens
-    is a ``CorruptDataError`` naming it (``aclImdb/train/pos/123_9.txt``). The ``source``
-    attribute is kept.
+    A cached split keeps the result in its cache folder (fingerprinted by the tokenizer), read
+    back once checked; a damaged one is reported (``CorruptCacheWarning`` naming the folder)
+    and redone. A review without tokens is a ``CorruptDataError`` naming its file.
     """
     import datasets
 

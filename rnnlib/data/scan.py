@@ -1,12 +1,5 @@
-"""The SCAN data set (Lake and Baroni, 2018): commands to action sequences.
-
-Files as in the ``brendenlake/SCAN`` repository, one pair per line::
-
-    IN: jump left OUT: I_TURN_LEFT I_JUMP
-
-Downloaded files are checked against the size and SHA-256 pinned in ``SCAN_FILES`` before they
-are kept; ``load_scan`` says which files it read (``pairs.files``).
-"""
+"""The SCAN data set (Lake and Baroni, 2018): commands to action sequences, as in the
+``brendenlake/SCAN`` files (``IN: jump left OUT: I_TURN_LEFT I_JUMP`` per line)."""
 
 from __future__ import annotations
 
@@ -47,9 +40,8 @@ Pair = tuple[list[str], list[str]]
 
 
 class ScanPairs(dict):
-    """``{"train": pairs, "test": pairs}`` (a plain ``dict`` to every caller) that also says
-    which copy was read: ``files`` maps ``"train"``/``"test"`` to the resolved file paths and
-    ``source`` is the folder holding them."""
+    """``{"train": pairs, "test": pairs}`` that also names the copy read: ``files`` (resolved
+    paths by part) and ``source`` (their folder)."""
 
     def __init__(self, pairs: dict[str, list[Pair]], files: dict[str, Path]) -> None:
         super().__init__(pairs)
@@ -75,11 +67,8 @@ def parse_scan_line(line: str, *, where: str = "<line>") -> Pair:
 
 
 def read_scan_file(path: StrPath) -> list[Pair]:
-    """All (command tokens, action tokens) pairs of one SCAN file; blank lines are skipped.
-
-    Raises ``CorruptDataError`` naming the file (and line) when it is not UTF-8 text, a line is
-    not a SCAN pair, or it holds no pairs.
-    """
+    """All pairs of one SCAN file (blank lines skipped); ``CorruptDataError`` naming the file
+    (and line) when it is not UTF-8 text, a line is not a SCAN pair, or it holds no pairs."""
     hint = "it is not a SCAN file or it is damaged"
     pairs = [
         parse_scan_line(line, where=f"{path}:{number}")
@@ -94,11 +83,9 @@ def read_scan_file(path: StrPath) -> list[Pair]:
 def locate_scan(
     split: str = "simple", path: StrPath | None = None, *, allow_download: bool | None = None
 ) -> tuple[Path, Path]:
-    """Paths of the train and test files of a SCAN split, downloading them if absent.
-
-    Looked for in ``<root>/SCAN/<folder>``, ``<root>/<folder>`` and ``<root>`` (see
-    ``fetch.locate`` for the roots and errors). A download goes to ``<path or project
-    data>/SCAN/<folder>`` and is kept only if its size and SHA-256 match ``SCAN_FILES``.
+    """Paths of the train and test files of a SCAN split, looked for in ``<root>/SCAN/<folder>``,
+    ``<root>/<folder>`` and ``<root>`` (see ``fetch.locate``); absent, downloaded to
+    ``<root>/SCAN/<folder>`` and kept only if they match ``SCAN_FILES``.
     """
     if split not in SCAN_SPLITS:
         raise ValueError(f"unknown SCAN split {split!r}; choose one of {sorted(SCAN_SPLITS)}")
@@ -134,12 +121,10 @@ def load_scan(split: str = "simple", path: StrPath | None = None) -> ScanPairs:
 
 
 # ------------------------------------------------------------------------------ the grammar
-# SCAN's commands come from a small grammar with a fixed meaning (Lake and Baroni, 2018):
+# SCAN's grammar (Lake and Baroni, 2018), executed by ``interpret``:
 #   C -> S and S | S after S | S;   S -> V twice | V thrice | V
 #   V -> D opposite left|right | D around left|right | D;   D -> U left|right | turn left|right | U
 #   U -> walk | look | run | jump
-# ``interpret`` executes it; the tests check it against every pair of the real files, and the
-# notebook uses ``clause_spans`` to tell which clause each output step belongs to.
 
 PRIMITIVES = {"walk": "I_WALK", "look": "I_LOOK", "run": "I_RUN", "jump": "I_JUMP"}
 TURNS = {"left": "I_TURN_LEFT", "right": "I_TURN_RIGHT"}

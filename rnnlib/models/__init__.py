@@ -13,11 +13,8 @@ from .seq2seq import AttentionDecoderModule, AttentionModule, DecoderModule, Enc
 def build_model(
     config: ClassifierConfig | Seq2SeqConfig, *, pretrained: torch.Tensor | None = None
 ) -> nn.Module:
-    """A fresh model for ``config``: ``SentimentRNN`` or ``Seq2Seq``.
-
-    ``pretrained`` (an initial ``[vocab_size, embedding_dim]`` embedding table) applies to the
-    classifier only. Raises ``ValueError`` for any other kind of configuration.
-    """
+    """A fresh ``SentimentRNN`` (with an optional ``pretrained`` ``[vocab_size, embedding_dim]``
+    table) or ``Seq2Seq`` for ``config``; ``ValueError`` for any other configuration."""
     if isinstance(config, ClassifierConfig):
         return SentimentRNN(config, pretrained=pretrained)
     if isinstance(config, Seq2SeqConfig):

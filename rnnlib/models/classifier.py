@@ -1,29 +1,13 @@
-"""Many-to-one recurrent classifier for sentiment (IMDB): ids -> one logit per review.
+"""Many-to-one recurrent classifier for IMDB sentiment: ids -> one logit per review.
 
-``SentimentRNN`` = embedding -> (bi)directional RNN / LSTM / GRU -> final hidden state of the
-last layer (both directions concatenated when bidirectional) -> optional dense layer with ReLU
--> linear layer with one output. The output is a logit; ``P(positive) = sigmoid(logit)``, and
-training uses ``BCEWithLogitsLoss``.
-
-The final state of every sequence is the state at its own real last token; padding never
-reaches it. For the backward direction the "final" state is the one after reading the sequence
-from its real last token back to its first. Two exact ways to get it (``packing``):
-
-- ``"packed"``: ``rnnlib.batching.pack`` (``pack_padded_sequence``, ``enforce_sorted=False``);
-  the recurrent module returns each sequence's final state itself. Fast with cuDNN, but on CPU
-  the backward pass through a ``PackedSequence`` is 5-25x slower than through a padded tensor
-  (measured with torch 2.13, batch 64-256, 200 steps).
-- ``"padded"``: run on the right-padded tensor and *gather* each sequence's output at position
-  ``length - 1``. A left-to-right state at position ``t`` depends only on tokens ``<= t``, so
-  padding after the real last token cannot reach it. The right-to-left direction reads each
-  sequence reversed *within its length* (padding stays at the end), so it also starts at the
-  real last token; its outputs are reversed back before feeding a next layer.
-
-``"auto"`` (default) packs on CUDA and gathers on CPU. Both give the same numbers (tested). In
-the padded mode a vanilla RNN runs through ``rnnlib.models.elman`` (same numbers, hand-written
-backpropagation through time: faster on CPU). To run the two directions separately, each
-(layer, direction) is its own one-layer unidirectional PyTorch module: same parameter shapes and
-count as one bidirectional multi-layer module.
+The final state of every sequence is the one at its own last real token (for the backward
+direction, after reading from there back to the first), taken one of two exact ways
+(``packing``): ``"packed"`` (``pack_padded_sequence``; fast with cuDNN, but on CPU its backward
+pass is 5-25x slower, torch 2.13) or ``"padded"``: run on the right-padded tensor and gather each
+output at ``length - 1``; the right-to-left direction reads each sequence reversed within its
+length, so padding never reaches a final state. ``"auto"`` packs on CUDA and gathers on CPU.
+Each (layer, direction) is its own one-layer PyTorch module, with the parameters of one
+bidirectional multi-layer module.
 """
 
 from __future__ import annotations
@@ -41,21 +25,13 @@ RNN_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru
 
 
 class SentimentRNN(nn.Module):
-    """Embedding + recurrent layers + (optional dense) + one output logit, as ``config`` says.
+    """Embedding -> recurrent layers -> optional dense layer with ReLU -> one logit
+    (``P(positive) = sigmoid(logit)``), as ``config`` says.
 
-    Args:
-        config: the architecture (``rnnlib.config.ClassifierConfig``); its
-            ``parameter_count()`` gives this model's trainable parameters.
-        pretrained: optional ``[vocab_size, embedding_dim]`` initial embedding table (e.g.
-            Word2Vec); the ``<pad>`` row is zeroed.
-        packing: how final states are taken, ``"auto"`` / ``"packed"`` / ``"padded"`` (see the
-            module docstring); it changes speed only, not the result.
-        fast_elman: in the padded mode, run a vanilla RNN through the hand-written BPTT of
-            ``rnnlib.models.elman`` (same numbers; about 15% faster to train on CPU). With
-            ``False`` it runs through ``nn.RNN``.
-
-    Raises:
-        ValueError: a ``pretrained`` table of the wrong shape, or an unknown ``packing``.
+    ``pretrained`` is an initial ``[vocab_size, embedding_dim]`` table (its ``<pad>`` row is
+    zeroed); ``packing`` (see the module docstring) changes speed only; ``fast_elman`` runs a
+    vanilla RNN in the padded mode through ``rnnlib.models.elman`` (same numbers, faster on CPU).
+    ``ValueError`` for a ``pretrained`` table of the wrong shape or an unknown ``packing``.
     """
 
     def __init__(
@@ -97,9 +73,7 @@ class SentimentRNN(nn.Module):
         self.embedding.weight.requires_grad_(not config.freeze_embeddings)
 
         self.dropout = LockedDropout(config.dropout)
-        # layers[l][d]: layer l, direction d (0 = left to right, 1 = right to left), each a
-        # one-layer unidirectional PyTorch RNN/LSTM/GRU (same parameters as one bidirectional
-        # multi-layer module, but each direction can be run on its own; see ``_encode``).
+        # layers[l][d]: layer l, direction d (0 = left to right, 1 = right to left).
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 RNN_MODULES[config.cell](
@@ -131,11 +105,8 @@ class SentimentRNN(nn.Module):
         return self._encode(ids, lengths, steps=False)[0]
 
     def step_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Last layer's states after reading ``k = 1..seq_len`` tokens: ``[B, seq_len, dirs * H]``.
-
-        Position ``k - 1`` holds the left-to-right state after the first ``k`` tokens and, when
-        bidirectional, the right-to-left state after the last ``k`` tokens (both directions have
-        then read ``k`` tokens). At ``k = length`` this is exactly ``final_states``; positions
+        """Last layer's states after reading ``k = 1..seq_len`` tokens: ``[B, seq_len, dirs * H]``
+        (right to left: the last ``k``). Position ``length - 1`` is ``final_states``; positions
         ``>= length`` read padding and must be masked by the caller.
         """
         return self._encode(ids, lengths, steps=True)[1]
@@ -186,11 +157,8 @@ class SentimentRNN(nn.Module):
         return self._head(self.final_states(ids, lengths))  # [batch]
 
     def step_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """The output layer applied to every ``step_states`` position: logits ``[B, seq_len]``.
-
-        Column ``length - 1`` equals ``forward``. Used for the per-step (target replication)
-        training loss of ``rnnlib.sentiment.fit_classifier``; positions ``>= length`` are padding.
-        """
+        """The output layer on every ``step_states`` position: logits ``[B, seq_len]`` (column
+        ``length - 1`` equals ``forward``), for the per-step loss of ``SentimentTask``."""
         return self._head(self.step_states(ids, lengths))  # [batch, seq_len]
 
     def _head(self, features: torch.Tensor) -> torch.Tensor:
@@ -203,13 +171,9 @@ class SentimentRNN(nn.Module):
 
 
 class LockedDropout(nn.Module):
-    """Dropout with one mask per sequence, shared by all its time steps (Gal & Ghahramani, 2016).
-
-    For ``x [batch, seq_len, features]`` the mask is ``[batch, 1, features]``; for
-    ``x [batch, features]`` it is an ordinary dropout mask. Besides being the usual dropout for
-    recurrent networks, it draws ``seq_len`` times fewer random numbers: on CPU, drawing a mask
-    for every element of a ``[128, 200, 100]`` batch took about a third of a vanilla RNN's
-    training step (measured with torch 2.13, 2 threads).
+    """Dropout with one mask per sequence, shared by all its time steps (Gal & Ghahramani, 2016):
+    ``[batch, 1, features]`` for ``x [batch, seq_len, features]``, an ordinary mask for
+    ``x [batch, features]``. It also draws ``seq_len`` times fewer random numbers.
     """
 
     def __init__(self, p: float) -> None:

@@ -1,17 +1,10 @@
-"""A faster CPU training path for a one-layer tanh RNN (Elman), with hand-written BPTT.
+"""A faster CPU path for a one-layer tanh RNN (Elman), with hand-written BPTT.
 
-``elman_outputs(x, rnn)`` returns the same ``[batch, seq_len, hidden]`` outputs as
-``rnn(x)[0]`` for a ``nn.RNN(..., batch_first=True)`` with one layer, ``tanh`` and biases, and
-the same gradients for ``x`` and the module's four parameters. It exists for speed: on CPU,
-PyTorch's RNN records several autograd nodes per time step and computes the gradient of
-``W_hh`` with one small matrix product per step. Here the forward pass is one ``addmm`` and one
-in-place ``sigmoid`` per step (``tanh(a) = 2 sigmoid(2a) - 1``), and the backward pass one
-multiply-add and one ``mm`` per step; the weight gradient is one large matrix product over all
-steps at the end. Measured with torch 2.13
-on 2 CPU threads, a training step of ``SentimentRNN`` (H=100, 100 steps) is 1.4-1.7x faster.
-
-Only the recurrence is hand-written; the input projection ``x W_ih^T + b_ih + b_hh`` is ordinary
-autograd. The initial state is zero (as ``rnn(x)`` without ``h0``).
+``elman_outputs(x, rnn)`` returns ``rnn(x)[0]`` (zero initial state) and the same gradients.
+PyTorch's CPU RNN records several autograd nodes per step and one small matrix product per step
+for ``W_hh``'s gradient; here each step is one ``addmm`` and one in-place ``sigmoid`` forward and
+one multiply-add and one ``mm`` backward, and ``W_hh``'s gradient one product over all steps
+(a ``SentimentRNN`` training step, H=100, 100 steps: 1.4-1.7x faster, torch 2.13, 2 threads).
 """
 
 from __future__ import annotations
