@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .data.imdb import check_tokenised, tokenised_rows
+
 
 def _identity(tokens):
     return tokens
@@ -87,17 +89,11 @@ def imdb_bow_baseline(
     """``nb_logistic_baseline`` on whole reviews of a tokenised IMDB ``dataset_dict``: fitted on
     rows ``train_indices`` of its training split, ``C`` chosen on rows ``val_indices``, scored on
     its test split."""
-    for split in ("train", "test"):
-        if split not in dataset_dict or "tokens" not in dataset_dict[split].column_names:
-            raise ValueError(
-                f"dataset_dict needs a tokenised {split!r} split (a 'tokens' column); "
-                "run rnnlib.data.tokenize_imdb first"
-            )
-
-    def rows(split, indices=None):
-        part = dataset_dict[split] if indices is None else dataset_dict[split].select(indices)
-        return list(part["tokens"]), [int(y) for y in part["label"]]
-
+    check_tokenised(dataset_dict)
+    train_split = dataset_dict["train"]
     return nb_logistic_baseline(
-        rows("train", train_indices), rows("train", val_indices), rows("test"), **options
+        tokenised_rows(train_split, train_indices),
+        tokenised_rows(train_split, val_indices),
+        tokenised_rows(dataset_dict["test"]),
+        **options,
     )

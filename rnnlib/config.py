@@ -84,16 +84,12 @@ class ClassifierConfig(_Config):
 
     Attributes:
         vocab_size: rows of the embedding table (``len(vocab)``, special tokens included).
-        embedding_dim: size ``E`` of each word vector.
-        hidden_size: size ``H`` of the recurrent state, per direction.
+        embedding_dim, hidden_size: ``E`` and ``H`` (the recurrent state, per direction).
         cell: ``"rnn"`` (Elman, tanh), ``"lstm"`` or ``"gru"``.
         num_layers: stacked recurrent layers; the output reads the last one's final state.
-        bidirectional: also read right to left; the output layer then reads ``2H`` features.
         dense_size: if set, a ``Linear + ReLU`` layer of this size before the output layer.
-        dropout: locked dropout on embeddings, between layers and before the dense/output
-            layers (0 disables it).
+        dropout: locked dropout on embeddings, between layers and before the dense/output layers.
         pad_idx: id of ``<pad>``: its embedding row is zero and gets no gradient.
-        freeze_embeddings: keep the embedding table fixed (not trainable).
         orthogonal_init: initialise each gate block of ``W_hh`` as an orthogonal matrix.
     """
 
@@ -162,8 +158,8 @@ class Seq2SeqConfig(_Config):
         sos_idx, eos_idx: ids of ``<sos>`` and ``<eos>`` in the target vocabulary.
         pad_idx: id of ``<pad>`` in both vocabularies.
         attention: scaled dot-product attention with input feeding.
-        embedding_dim: size ``E`` of the source and target embeddings.
-        hidden_size: encoder size ``H`` per direction; the decoder has ``D = 2H``.
+        embedding_dim, hidden_size: ``E`` (both embeddings) and the encoder's ``H`` per
+            direction; the decoder has ``D = 2H``.
         dropout: dropout on embeddings and before ``W_vocab``.
     """
 
@@ -217,20 +213,16 @@ class TrainConfig(_Config):
     """How a model is trained by ``rnnlib.train.fit`` (the same fields for both tasks).
 
     Attributes:
-        max_epochs: the budget: at most this many passes over the training set.
-        batch_size: examples per update (batches group examples of similar length).
-        lr: Adam's learning rate at the start.
-        weight_decay: Adam's L2 penalty.
+        max_epochs: the budget of passes over the training set.
+        lr, weight_decay: Adam's initial learning rate and L2 penalty.
         clip: the gradient norm is clipped to this value (``None``: no clipping).
         schedule: ``"constant"``, or ``"cosine"``: the rate decays per update to 0 at the end
             of the ``max_epochs`` budget (torch's ``CosineAnnealingLR``).
         patience: stop after this many epochs without a better validation score (``None``:
-            train the whole budget). The best epoch's weights are restored either way.
+            train the whole budget).
         step_loss_weight: sentiment only: weight ``w`` of the per-step (target replication)
-            loss, ``(1 - w) * final + w * per-step``; 0 trains on the final logit only.
-        teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token
-            at each training step (evaluation never does).
-        eval_batch_size: batch size for evaluation (no gradients, so larger).
+            loss, ``(1 - w) * final + w * per-step``.
+        teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token.
     """
 
     max_epochs: int = 10
@@ -257,5 +249,3 @@ class TrainConfig(_Config):
         _fraction("step_loss_weight", self.step_loss_weight, closed=False)
         _fraction("teacher_forcing_ratio", self.teacher_forcing_ratio, closed=True)
 
-
-__all__ = ["CELLS", "SCHEDULES", "ClassifierConfig", "Seq2SeqConfig", "TrainConfig"]

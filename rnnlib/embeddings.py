@@ -103,7 +103,7 @@ def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Ten
     return torch.from_numpy(weights), info
 
 
-def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int | None = 0) -> torch.Tensor:
+def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int = 0) -> torch.Tensor:
     """A ``[vocab, d]`` table projected on its top ``dim`` principal components (PCA), so one
     Word2Vec run serves every smaller size; the ``pad_idx`` row stays zero. ``ValueError`` for
     another shape or ``dim``."""
@@ -113,13 +113,11 @@ def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int | None = 0) -> t
         raise ValueError(f"dim must be in [1, {weights.shape[1]}], got {dim}")
     w = weights.detach().to(torch.float64)
     rows = torch.ones(w.shape[0], dtype=torch.bool)
-    if pad_idx is not None:
-        rows[pad_idx] = False
+    rows[pad_idx] = False
     mean = w[rows].mean(dim=0, keepdim=True)  # [1, d]
     _, _, v_t = torch.linalg.svd(w[rows] - mean, full_matrices=False)  # v_t: [d, d]
     reduced = (w - mean) @ v_t[:dim].T  # [vocab, dim]
-    if pad_idx is not None:
-        reduced[pad_idx] = 0.0
+    reduced[pad_idx] = 0.0
     return reduced.to(weights.dtype)
 
 

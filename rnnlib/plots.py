@@ -45,7 +45,6 @@ def plot_learning_curves(
     xlabel: str = "updates",
     title: str | None = None,
     ncols: int = 2,
-    note: str | None = None,
 ):
     """One panel per ``(metric, y label)``; per group of runs (one per seed), the mean over the
     seeds as a line and the range between the lowest and highest seed as a band."""
@@ -66,10 +65,8 @@ def plot_learning_curves(
     handles, labels = axes.flat[0].get_legend_handles_labels()
     rows_of_legend = -(-len(labels) // 3)
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False)
-    if note:
-        fig.text(0.5, 1.0, note, ha="center", va="top", fontsize=8, color="0.3")
     if title:
-        fig.suptitle(title, y=1.0 if not note else 1.04)
+        fig.suptitle(title, y=1.0)
     fig.tight_layout(rect=(0, 0.06 * rows_of_legend / nrows, 1, 0.97))
     return fig
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from .batching import BucketBatchSampler, SequenceDataset, collate_labelled, pad_batch
 from .config import TrainConfig
+from .data.imdb import check_tokenised, tokenised_rows
 from .text import Tokenizer, Vocab
 from .train import StepResult
 from .utils import split_indices
@@ -135,15 +136,7 @@ def prepare_sentiment_data(
         )
     if max_examples is not None and max_examples < 1:
         raise ValueError(f"max_examples must be >= 1 or None, got {max_examples}")
-    for split in ("train", "test"):
-        if split not in dataset_dict:
-            raise ValueError(f"dataset_dict has no {split!r} split; it has {list(dataset_dict)}")
-        missing = {"tokens", "label"} - set(dataset_dict[split].column_names)
-        if missing:
-            raise ValueError(
-                f"split {split!r} lacks column(s) {sorted(missing)}; tokenise it first with "
-                "rnnlib.data.tokenize_imdb"
-            )
+    check_tokenised(dataset_dict)
     train_split, test_split = dataset_dict["train"], dataset_dict["test"]
     movies = train_split["movie"][:] if "movie" in train_split.column_names else None
     groups = movies if movies is not None and all(movies) else None  # validation by movie
@@ -154,15 +147,9 @@ def prepare_sentiment_data(
         train_idx = np.sort(rng.permutation(train_idx)[:max_examples])
         val_idx = np.sort(rng.permutation(val_idx)[:max_examples])
         test_idx = np.sort(rng.permutation(test_idx)[:max_examples])
-
-    def rows(split, idx):
-        part = split.select(idx) if len(idx) != len(split) else split
-        # One read of each column (iterating an Arrow column again re-reads it).
-        return list(part["tokens"]), [int(y) for y in part["label"]]
-
-    train_tokens, train_labels = rows(train_split, train_idx)
-    val_tokens, val_labels = rows(train_split, val_idx)
-    test_tokens, test_labels = rows(test_split, test_idx)
+    train_tokens, train_labels = tokenised_rows(train_split, train_idx)
+    val_tokens, val_labels = tokenised_rows(train_split, val_idx)
+    test_tokens, test_labels = tokenised_rows(test_split, test_idx)
     for name, labels in (("train", train_labels), ("test", test_labels)):
         bad = sorted(set(labels) - {0, 1})
         if bad:
@@ -236,12 +223,9 @@ def cached_word2vec(
     from .embeddings import load_vectors, save_vectors, train_word2vec
     from .runs import fingerprint
 
+    options = dict(dim=dim, window=window, min_count=min_count, epochs=epochs, workers=workers)
     settings = {
-        "dim": dim,
-        "window": window,
-        "min_count": min_count,
-        "epochs": epochs,
-        "workers": workers,
+        **options,
         "seed": seed,
         "include_unsup": include_unsup,
         "train_rows": fingerprint(np.asarray(data.train_indices).tolist()),
@@ -261,15 +245,7 @@ def cached_word2vec(
                 return vectors
     start = time.perf_counter()
     corpus = word2vec_corpus(dataset_dict, data, include_unsup=include_unsup)
-    vectors = train_word2vec(
-        corpus,
-        dim=dim,
-        window=window,
-        min_count=min_count,
-        epochs=epochs,
-        workers=workers,
-        seed=seed,
-    )
+    vectors = train_word2vec(corpus, **options, seed=seed)
     if log is not None:
         log(
             f"word2vec {dim}d: {len(vectors):,} words from {len(corpus):,} reviews in "

@@ -41,23 +41,22 @@ class StepResult:
 
 
 class Task(Protocol):
-    """What ``fit`` needs from a task."""
+    """What ``fit`` needs from a task: the validation ``metric`` to maximise, per-example
+    ``lengths`` to bucket batches, ``collate`` (a CPU batch of dataset items), ``step`` (the loss
+    of a batch on the model's device) and ``evaluate`` (``"loss"`` and ``metric``, in eval mode).
+    """
 
-    metric: str  # validation metric to maximise, a key of ``evaluate``'s result
+    metric: str
 
-    def lengths(self, dataset: Any) -> Sequence[int]:
-        """Per-example lengths used to bucket batches."""
+    def lengths(self, dataset: Any) -> Sequence[int]: ...
 
-    def collate(self, examples: list) -> tuple[torch.Tensor, ...]:
-        """A batch (tensors on the CPU) from a list of dataset items."""
+    def collate(self, examples: list) -> tuple[torch.Tensor, ...]: ...
 
-    def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult:
-        """The training loss of one batch (already on the model's device)."""
+    def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult: ...
 
     def evaluate(
         self, model: nn.Module, dataset: Any, *, batch_size: int, device: torch.device
-    ) -> dict[str, float]:
-        """Metrics on ``dataset`` (``"loss"`` and ``metric`` at least), in eval mode."""
+    ) -> dict[str, float]: ...
 
 
 def batches(

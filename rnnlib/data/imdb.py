@@ -396,6 +396,27 @@ def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
     return tokenised
 
 
+def check_tokenised(dataset_dict, splits: tuple[str, ...] = ("train", "test")) -> None:
+    """``ValueError`` unless each of ``splits`` is in ``dataset_dict`` with a ``tokens`` and a
+    ``label`` column."""
+    for split in splits:
+        if split not in dataset_dict:
+            raise ValueError(f"dataset_dict has no {split!r} split; it has {list(dataset_dict)}")
+        missing = {"tokens", "label"} - set(dataset_dict[split].column_names)
+        if missing:
+            raise ValueError(
+                f"split {split!r} lacks column(s) {sorted(missing)}; tokenise it first with "
+                "rnnlib.data.tokenize_imdb"
+            )
+
+
+def tokenised_rows(dataset, indices=None) -> tuple[list[list[str]], list[int]]:
+    """``(tokens, labels)`` of the rows ``indices`` (sorted; default all) of a tokenised split,
+    each column read once (iterating an Arrow column again re-reads it)."""
+    part = dataset if indices is None or len(indices) == len(dataset) else dataset.select(indices)
+    return list(part["tokens"]), [int(y) for y in part["label"]]
+
+
 def _tokenize_split(dataset, split: str, tokenizer, num_proc: int | None):
     import pyarrow
 
