@@ -248,4 +248,3 @@ class TrainConfig(_Config):
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
         _fraction("step_loss_weight", self.step_loss_weight, closed=False)
         _fraction("teacher_forcing_ratio", self.teacher_forcing_ratio, closed=True)
-

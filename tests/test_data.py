@@ -69,17 +69,17 @@ def test_missing_data_lists_the_places_and_the_variable(monkeypatch, tmp_path):
     empty.mkdir()
     monkeypatch.setenv("RNNLIB_DATA", str(empty))
     with pytest.raises(DataNotFoundError) as err:
-        locate_imdb(allow_download=False)
+        locate_imdb()
     message = str(err.value)
     assert str(empty / "aclImdb") in message and str(empty / "aclImdb_v1.tar.gz") in message
     assert "RNNLIB_DATA" in message
     with pytest.raises(DataNotFoundError, match="RNNLIB_DATA"):
-        locate_scan("simple", allow_download=False)
+        locate_scan("simple")
     # An explicit path is searched alone, and the message lists what was looked at there.
     given = tmp_path / "given"
     given.mkdir()
     with pytest.raises(DataNotFoundError) as err:
-        locate_imdb(given, allow_download=False)
+        locate_imdb(given)
     assert str(given / "aclImdb_v1.tar.gz") in str(err.value)
     assert str(empty) not in str(err.value)
 

@@ -99,11 +99,13 @@ def test_a_wrong_scan_download_is_rejected_and_not_kept(monkeypatch, tmp_path, b
     if body.startswith(b"<!DOCTYPE"):
         headers = {"Content-Length": str(len(body))}
     serve(monkeypatch, lambda url: FakeResponse(body, headers))
+    monkeypatch.setenv("RNNLIB_OFFLINE", "0")
     with pytest.raises(CorruptDataError, match=r"tasks_train_simple\.txt"):
-        locate_scan("simple", tmp_path, allow_download=True)
+        locate_scan("simple", tmp_path)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    monkeypatch.setenv("RNNLIB_OFFLINE", "1")
     with pytest.raises(DataNotFoundError):  # nothing was kept that a later run would trust
-        locate_scan("simple", tmp_path, allow_download=False)
+        locate_scan("simple", tmp_path)
 
 
 @pytest.mark.data
@@ -115,7 +117,8 @@ def test_the_official_scan_files_download_and_are_kept(monkeypatch, tmp_path, re
         return FakeResponse(data, {"Content-Length": str(len(data))})
 
     requested = serve(monkeypatch, respond)
-    train, test = locate_scan("length", tmp_path, allow_download=True)
+    monkeypatch.setenv("RNNLIB_OFFLINE", "0")
+    train, test = locate_scan("length", tmp_path)
     assert requested == [
         f"{SCAN_BASE_URL}/length_split/tasks_train_length.txt",
         f"{SCAN_BASE_URL}/length_split/tasks_test_length.txt",
@@ -326,7 +329,7 @@ def test_an_explicit_path_that_does_not_exist_is_an_error(monkeypatch, tmp_path,
     monkeypatch.setenv("RNNLIB_DATA", str(fixture_scan_root))  # holds a valid copy of both
     missing = tmp_path / "nonexistent"
     with pytest.raises(DataNotFoundError, match=re.escape(str(missing))):
-        load_imdb(missing, cache=False)
+        load_imdb(missing)
     with pytest.raises(DataNotFoundError, match=re.escape(str(missing))):
         load_scan("simple", missing)
 
@@ -336,17 +339,17 @@ def test_an_explicit_path_is_the_only_place_searched(monkeypatch, tmp_path, fixt
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(DataNotFoundError) as err:
-        locate_imdb(empty, allow_download=False)
+        locate_imdb(empty)
     assert str(empty / "aclImdb_v1.tar.gz") in str(err.value)
     assert str(fixture_scan_root) not in str(err.value)
     with pytest.raises(DataNotFoundError, match=re.escape(str(empty))):
-        locate_scan("simple", empty, allow_download=False)
+        locate_scan("simple", empty)
 
 
 def test_rnnlib_data_that_does_not_exist_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("RNNLIB_DATA", str(tmp_path / "typo"))
     with pytest.raises(DataNotFoundError, match=r"RNNLIB_DATA=.*typo is not an existing folder"):
-        locate_imdb(allow_download=False)
+        locate_imdb()
 
 
 def test_loaders_say_which_copy_they_read(
@@ -356,7 +359,7 @@ def test_loaders_say_which_copy_they_read(
     assert load_imdb(fixture_imdb_dir).source == fixture_imdb_dir.resolve()
     tokenised = tokenize_imdb(load_imdb(fixture_imdb_dir), Tokenizer())
     assert tokenised.source == fixture_imdb_dir.resolve()
-    assert load_imdb(fixture_imdb_archive, cache=False).source == fixture_imdb_archive.resolve()
+    assert load_imdb(fixture_imdb_archive).source == fixture_imdb_archive.resolve()
     monkeypatch.setenv("RNNLIB_DATA", str(fixture_scan_root))
     pairs = load_scan("simple")
     folder = (fixture_scan_root / "SCAN" / "simple_split").resolve()

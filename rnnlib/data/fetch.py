@@ -95,18 +95,17 @@ def locate(
     places: Callable[[Path], list[tuple[Path, T | None]]],
     what: str,
     fetch: Callable[[Path], T],
-    allow_download: bool | None,
 ) -> T:
     """The first result of ``places(root)`` (``(place, result or None)`` pairs) over
-    ``candidate_roots(path)``; else ``fetch(path or <project>/data)`` if downloads are allowed
-    (default ``downloads_allowed()``); else ``DataNotFoundError`` listing the places looked at."""
+    ``candidate_roots(path)``; else ``fetch(path or <project>/data)`` if ``downloads_allowed()``;
+    else ``DataNotFoundError`` listing the places looked at."""
     looked_at: list[Path] = []
     for root in candidate_roots(path):
         for place, result in places(root):
             looked_at.append(place)
             if result is not None:
                 return result
-    if not (downloads_allowed() if allow_download is None else allow_download):
+    if not downloads_allowed():
         listed = "\n".join(f"  - {p}" for p in looked_at)
         raise DataNotFoundError(
             f"{what} was not found. Looked at:\n{listed}\nSet {DATA_ENV} to the directory that "

@@ -60,7 +60,7 @@ MANIFEST_NAME = "rnnlib-manifest.json"
 LOCK_TIMEOUT_S = 30 * 60
 
 
-def locate_imdb(path: StrPath | None = None, *, allow_download: bool | None = None) -> Path:
+def locate_imdb(path: StrPath | None = None) -> Path:
     """Path of an extracted ``aclImdb/`` folder or of ``aclImdb_v1.tar.gz``, given either or a
     folder holding either (see ``fetch.locate``); absent, the official archive is downloaded."""
 
@@ -79,7 +79,6 @@ def locate_imdb(path: StrPath | None = None, *, allow_download: bool | None = No
         places,
         "The IMDB data set (aclImdb/ or aclImdb_v1.tar.gz)",
         lambda root: download(IMDB_URL, root / ARCHIVE_NAME, sha256=IMDB_SHA256, size=IMDB_SIZE),
-        allow_download,
     )
 
 
@@ -244,25 +243,16 @@ def source_fingerprint(source: StrPath) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_imdb(
-    path: StrPath | None = None,
-    *,
-    cache: bool = True,
-    official: bool | None = None,
-):
+def load_imdb(path: StrPath | None = None, *, official: bool | None = None):
     """The IMDB splits (train, test, unsup) as a ``datasets.DatasetDict`` whose ``source`` is
-    the copy read (``locate_imdb``; checks of ``read_imdb``). With ``cache`` they are kept in
-    ``imdb_cache_folder``; a cache that fails its check is reported (``CorruptCacheWarning``)
-    and rebuilt.
+    the copy read (``locate_imdb``; checks of ``read_imdb``), cached in ``imdb_cache_folder``;
+    a cache that fails its check is reported (``CorruptCacheWarning``) and rebuilt.
     """
     import datasets
 
     datasets.disable_progress_bars()
     source = locate_imdb(path)
-    if cache:
-        dataset_dict = _cached_imdb(source, official)
-    else:
-        dataset_dict = _to_dataset_dict(read_imdb(source, official=official))
+    dataset_dict = _cached_imdb(source, official)
     dataset_dict.source = source.resolve()
     return dataset_dict
 

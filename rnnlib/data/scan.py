@@ -80,9 +80,7 @@ def read_scan_file(path: StrPath) -> list[Pair]:
     return pairs
 
 
-def locate_scan(
-    split: str = "simple", path: StrPath | None = None, *, allow_download: bool | None = None
-) -> tuple[Path, Path]:
+def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Path, Path]:
     """Paths of the train and test files of a SCAN split, looked for in ``<root>/SCAN/<folder>``,
     ``<root>/<folder>`` and ``<root>`` (see ``fetch.locate``); absent, downloaded to
     ``<root>/SCAN/<folder>`` and kept only if they match ``SCAN_FILES``.
@@ -107,7 +105,7 @@ def locate_scan(
         return tuple(files)
 
     what = f"SCAN split {split!r} ({', '.join(names)})"
-    return locate(path, places, what, fetch, allow_download)
+    return locate(path, places, what, fetch)
 
 
 def load_scan(split: str = "simple", path: StrPath | None = None) -> ScanPairs:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..config import ClassifierConfig, Seq2SeqConfig
-from .classifier import LockedDropout, SentimentRNN
+from .classifier import SentimentRNN
 from .seq2seq import AttentionDecoderModule, AttentionModule, DecoderModule, Encoder, Seq2Seq
 
 
@@ -31,7 +31,6 @@ __all__ = [
     "AttentionModule",
     "DecoderModule",
     "Encoder",
-    "LockedDropout",
     "SentimentRNN",
     "Seq2Seq",
     "build_model",
