@@ -6,7 +6,6 @@ comparisons over seeds: a difference of means is real only beyond two standard e
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +34,10 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     values = [float(v) for v in values]
     if not values:
         raise ValueError("mean_std needs at least one value")
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return mean, 0.0
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 def pct_pm(values: Sequence[float], decimals: int = 1) -> str:

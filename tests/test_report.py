@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from rnnlib.report import num, pct, signed_points
@@ -21,6 +23,7 @@ def test_mean_std_and_percent_with_spread():
     assert pct_pm([0.851, 0.855, 0.853]) == "85,3 ± 0,2 %"
     with pytest.raises(ValueError, match="at least one"):
         mean_std([])
+    assert all(math.isnan(x) for x in mean_std([float("nan"), 0.5]))  # a failed run shows as nan
 
 
 def test_a_difference_is_real_only_beyond_two_standard_errors():
