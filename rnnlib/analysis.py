@@ -31,7 +31,6 @@ def input_gradient_profile(
     captured: list[torch.Tensor] = []
 
     def keep(_module, _inputs, output):
-        output.retain_grad()
         captured.append(output)
 
     was_training = model.training
@@ -42,19 +41,17 @@ def input_gradient_profile(
         p.requires_grad_(False)
     hook = model.embedding.register_forward_hook(keep)
     try:
-        embedding_weight = model.embedding.weight
-        embedding_weight.requires_grad_(True)  # so the embedded output is part of the graph
+        model.embedding.weight.requires_grad_(True)  # so the embedded output is in the graph
         logits = model(ids.to(device), lengths)  # [batch]
         loss = nn.functional.binary_cross_entropy_with_logits(
             logits, labels.float().to(device), reduction="sum"
         )
-        loss.backward()
-        grads = captured[0].grad.norm(dim=-1).cpu()  # [batch, seq_len]
+        (grad,) = torch.autograd.grad(loss, captured[0])  # [batch, seq_len, embedding_dim]
+        grads = grad.norm(dim=-1).cpu()  # [batch, seq_len]
     finally:
         hook.remove()
         for p, r in zip(model.parameters(), requires, strict=True):
             p.requires_grad_(r)
-            p.grad = None
         model.train(was_training)
     shortest = int(lengths.min())
     profile = np.zeros(shortest)

@@ -87,9 +87,11 @@ class ClassifierConfig(_Config):
         embedding_dim, hidden_size: ``E`` and ``H`` (the recurrent state, per direction).
         cell: ``"rnn"`` (Elman, tanh), ``"lstm"`` or ``"gru"``.
         num_layers: stacked recurrent layers; the output reads the last one's final state.
+        bidirectional: also read right to left; the output layer then reads ``2H`` features.
         dense_size: if set, a ``Linear + ReLU`` layer of this size before the output layer.
         dropout: locked dropout on embeddings, between layers and before the dense/output layers.
         pad_idx: id of ``<pad>``: its embedding row is zero and gets no gradient.
+        freeze_embeddings: keep the embedding table fixed (not trainable).
         orthogonal_init: initialise each gate block of ``W_hh`` as an orthogonal matrix.
     """
 
@@ -214,6 +216,7 @@ class TrainConfig(_Config):
 
     Attributes:
         max_epochs: the budget of passes over the training set.
+        batch_size, eval_batch_size: examples per update, and per evaluation batch.
         lr, weight_decay: Adam's initial learning rate and L2 penalty.
         clip: the gradient norm is clipped to this value (``None``: no clipping).
         schedule: ``"constant"``, or ``"cosine"``: the rate decays per update to 0 at the end
