@@ -105,10 +105,10 @@ from rnnlib.sentiment import cached_word2vec, prepare_sentiment_data
 from rnnlib.text import Tokenizer
 from rnnlib.translation import prepare_scan
 
-# Parte 1 (IMDB): cada crítica se trunca a 200 tokens, sus primeros 50 y sus últimos 150; el
+# Parte 1 (IMDB): cada crítica se trunca a 256 tokens, sus primeros 64 y sus últimos 192; el
 # vocabulario sale solo de las críticas de entrenamiento (sin las de validación) y deja fuera
 # las palabras con menos de 5 apariciones.
-IMDB_DATA = dict(max_len=200, truncation="head+tail", min_freq=5, val_size=2500, seed=0)
+IMDB_DATA = dict(max_len=256, truncation="head+tail", min_freq=5, val_size=2500, seed=0)
 IMDB_TRAIN = TrainConfig(
     max_epochs=1 if SMOKE else 5,
     batch_size=32,
@@ -433,7 +433,7 @@ display(
 # dirección (el mismo tamaño total de estado, $2 \times 50$, que el modelo base) y el estado por
 # dirección $H \in \{25, 50\}$ con $E = 100$; y la mejor de ellas **según validación** con una
 # capa densa de 100 unidades (ReLU) antes de la salida. Todas con el protocolo común: los mismos
-# 200 tokens, *batches* de 32, a lo más 5 épocas.
+# tokens, el mismo tamaño de *batch* y la misma regla de detención.
 
 # %%
 from rnnlib.plots import plot_learning_curves
@@ -533,7 +533,7 @@ display(
     componentes principales de Word2Vec pierden parte de lo que distingue a las palabras. Pero
     el mejor valor es el intermedio, $E = 50$ ({signed_points(e_middle.difference)} frente a
     $E = 100$, también más allá del ruido): más dimensiones no ayudan a una red que se entrena
-    cinco épocas.
+    a lo más {IMDB_TRAIN.max_epochs} épocas.
   - *Estado por dirección* (con $E = 100$): $H = 25$: {pct_pm(acc["BiRNN E=100, H=25"])};
     $H = 50$: {pct_pm(acc["BiRNN E=100, H=50"])}. Un estado de 25 por dirección es demasiado
     pequeño ({signed_points(h_sweep.difference)} para $H = 50$, más allá del ruido).
@@ -587,8 +587,8 @@ plt.show()
 # **¿Hasta dónde llega el gradiente?** La figura 3 mide, en modelos ya entrenados, la norma del
 # gradiente de la pérdida respecto del embedding de cada palabra de entrada, según su distancia
 # al último token (`rnnlib.analysis.input_gradient_profile`), sobre críticas de prueba que
-# ocupan los 200 tokens completos: el mismo largo con que se entrenaron los tres modelos. Es la
-# medida directa del desvanecimiento del gradiente.
+# ocupan los `max_len` tokens completos: el mismo largo con que se entrenaron los tres modelos.
+# Es la medida directa del desvanecimiento del gradiente.
 
 # %%
 from rnnlib.analysis import input_gradient_profile
@@ -647,7 +647,7 @@ display(
   {signed_points(gru_vs_lstm.difference)} (dos errores estándar:
   {num(200 * gru_vs_lstm.standard_error, 1)} pp). La bolsa de palabras logra
   {pct(bow["test_accuracy"])} y ninguna red recurrente la alcanza: lee la crítica completa
-  (las redes, 200 tokens), sus bigramas capturan negaciones como *not good*, y con 22 mil
+  (las redes, {max_len} tokens), sus bigramas capturan negaciones como *not good*, y con 22 mil
   críticas un modelo lineal bien regularizado compite con redes entrenadas pocas épocas. Lo que
   agregan las compuertas es leer en orden con decenas de miles de pesos recurrentes, frente a
   millones de atributos.
@@ -728,9 +728,10 @@ display(
 **Respuesta (ablaciones, figura 4).** Sin la pérdida por paso, la RNN pierde
 {num(100 * step.difference, 1)} pp de exactitud en validación, más allá del ruido (dos errores
 estándar: {num(200 * step.standard_error, 1)} pp): es la técnica que más ayuda a la RNN
-simple sobre 200 tokens. Con embeddings aleatorios en lugar de Word2Vec la diferencia es de
-{signed_points(w2v.difference)}, que no supera el ruido: a la RNN, entrenada cinco épocas sobre
-22 mil críticas, la inicialización de los embeddings no le cambia el resultado.
+simple sobre {max_len} tokens. Con embeddings aleatorios en lugar de Word2Vec la diferencia es
+de {signed_points(w2v.difference)}, que no supera el ruido: a la RNN, entrenada a lo más
+{IMDB_TRAIN.max_epochs} épocas sobre 22 mil críticas, la inicialización de los embeddings no le
+cambia el resultado.
 """)
 )
 

@@ -334,17 +334,22 @@ def test_decoder_starts_from_the_joined_encoder_states(attention):
     assert model.decoder.lstm_cell.hidden_size == 2 * H
 
 
-def test_full_teacher_forcing_runs_the_cell_in_one_call_with_the_same_results(monkeypatch):
-    model = make_model(False, seed=3).train()
+@pytest.mark.parametrize("attention", [False, True])
+def test_full_teacher_forcing_shortcut_gives_the_step_by_step_results(monkeypatch, attention):
+    model = make_model(attention, seed=3).train()
     src, lengths = padded_batch()
     targets = torch.tensor([[3, 4, EOS], [5, EOS, PAD], [6, 6, EOS]])
-    fused, _ = model(src, lengths, targets=targets, teacher_forcing_ratio=1.0)
+    fused, fused_attn = model(src, lengths, targets=targets, teacher_forcing_ratio=1.0)
     grads = torch.autograd.grad(fused.sum(), list(model.parameters()))
     # the step-by-step loop, fed the gold previous token at every step
-    monkeypatch.setattr(model.decoder, "_teacher_forced", lambda state, targets: None)
-    stepwise, _ = model(src, lengths, targets=targets, teacher_forcing_ratio=1.0)
+    monkeypatch.setattr(model.decoder, "_teacher_forced", lambda state, targets, context: None)
+    stepwise, step_attn = model(src, lengths, targets=targets, teacher_forcing_ratio=1.0)
     step_grads = torch.autograd.grad(stepwise.sum(), list(model.parameters()))
     assert fused.shape == stepwise.shape == (3, 3, TGT_V)
     torch.testing.assert_close(fused, stepwise)
+    if attention:
+        torch.testing.assert_close(fused_attn, step_attn)
+    else:
+        assert fused_attn is None and step_attn is None
     for a, b in zip(grads, step_grads, strict=True):
         torch.testing.assert_close(a, b)

@@ -174,10 +174,17 @@ class _GreedyDecoder(nn.Module):
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout.p > 0 else x
 
-    def _teacher_forced(self, state, targets: torch.Tensor):
-        """Logits ``[B, T, V]`` of full teacher forcing in one call, or ``None`` to decode step
-        by step (a decoder whose steps depend on each other beyond the gold tokens)."""
+    def _teacher_forced(self, state, targets: torch.Tensor, context):
+        """``(logits [B, T, V], attention [B, T, S] | None)`` of full teacher forcing with
+        fewer operations than the step-by-step loop (same numbers; with dropout, the same
+        distribution), or ``None`` to decode step by step."""
         return None
+
+    def _gold_inputs(self, targets: torch.Tensor) -> torch.Tensor:
+        """Embedded gold previous tokens ``[B, T, E]``: ``<sos>``, then ``targets[:, :-1]``."""
+        start = self.start_idx.expand(targets.size(0), 1)  # [B, 1]
+        previous = torch.cat((start, targets[:, :-1]), dim=1)  # [B, T] gold y_{t-1}
+        return self._drop(self.embeddings_table(previous))  # [B, T, E]
 
     def forward(
         self,
@@ -212,15 +219,14 @@ class _GreedyDecoder(nn.Module):
         if steps < 1:
             raise ValueError(f"max_len must be >= 1, got {steps}")
         check_eos = targets is None and stop_at_eos and self.eos_idx is not None
-        if targets is not None and teacher_forcing_ratio == 1.0:
-            state = (final_enc_hidden_states, final_enc_cell_states)
-            logits = self._teacher_forced(state, targets)  # [B, T, V] or None
-            if logits is not None:
-                return logits, None
-
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
-        extra = self._initial_extra(batch, final_enc_hidden_states)
         context = self._context(all_enc_hidden_states, src_mask)
+        if targets is not None and teacher_forcing_ratio == 1.0:
+            result = self._teacher_forced(state, targets, context)
+            if result is not None:
+                return result
+
+        extra = self._initial_extra(batch, final_enc_hidden_states)
         y_prev = self.start_idx.expand(batch)  # [B] (start_idx.repeat(batch) in the template)
         finished = torch.zeros(batch, dtype=torch.bool, device=y_prev.device)  # [B]
         use_gold = None  # [B, T]: where the gold previous token is fed (teacher forcing)
@@ -281,20 +287,18 @@ class DecoderModule(_GreedyDecoder):
         P_t = self.W_vocab(self._drop(h_t))  # [B, V]
         return P_t, (h_t, c_t), None, None
 
-    def _teacher_forced(self, state, targets):
+    def _teacher_forced(self, state, targets, context):
         """With full teacher forcing every input is the gold previous token, known in advance,
         so the same ``lstm_cell`` runs over the whole sequence in one fused call (``torch.lstm``
         with the cell's weights) instead of one step at a time: the same numbers, faster."""
-        start = self.start_idx.expand(targets.size(0), 1)  # [B, 1]
-        previous = torch.cat((start, targets[:, :-1]), dim=1)  # [B, T] gold y_{t-1}
-        inputs = self._drop(self.embeddings_table(previous))  # [B, T, E]
+        inputs = self._gold_inputs(targets)  # [B, T, E]
         h0, c0 = state[0].unsqueeze(0), state[1].unsqueeze(0)  # [1, B, D] each
         cell = self.lstm_cell
         weights = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
         # torch.lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
         #            batch_first): the kernel behind nn.LSTM
         h, _, _ = torch.lstm(inputs, (h0, c0), weights, True, 1, 0.0, self.training, False, True)
-        return self.W_vocab(self._drop(h))  # [B, T, V]
+        return self.W_vocab(self._drop(h)), None  # [B, T, V]
 
 
 class AttentionDecoderModule(_GreedyDecoder):
@@ -346,6 +350,24 @@ class AttentionDecoderModule(_GreedyDecoder):
         concat_input = torch.cat((h_t, O_t), dim=-1)  # [B, 2D]
         P_t = self.W_vocab(self._drop(concat_input))  # [B, V]
         return P_t, (h_t, c_t), O_t, weights
+
+    def _teacher_forced(self, state, targets, context):
+        """Input feeding chains the steps, so the loop stays; with the gold inputs known, they
+        are embedded in one call before it and ``W_vocab`` runs once after it, over all steps."""
+        keys, values = context
+        inputs = self._gold_inputs(targets)  # [B, T, E]
+        O_t = self._initial_extra(targets.size(0), inputs)  # [B, D]
+        hidden, attended, weights = [], [], []
+        for y_emb in inputs.unbind(dim=1):  # [B, E]
+            state = self.lstm_cell(torch.cat((y_emb, O_t), dim=-1), state)  # [B, D] each
+            O_t, weights_t = self.attention.attend(state[0], keys, values)  # [B, D], [B, S]
+            hidden.append(state[0])
+            attended.append(O_t)
+            weights.append(weights_t)
+        h_all = torch.stack(hidden, dim=1)  # [B, T, D]
+        O_all = torch.stack(attended, dim=1)  # [B, T, D]
+        logits = self.W_vocab(self._drop(torch.cat((h_all, O_all), dim=-1)))  # [B, T, V]
+        return logits, torch.stack(weights, dim=1)  # [B, T, V], [B, T, S]
 
 
 class Seq2Seq(nn.Module):
