@@ -941,8 +941,6 @@ display(
 # conjunto de prueba se evalúa una vez, con el modelo de la mejor época en validación.
 
 # %%
-from rnnlib.translation import evaluate_translation
-
 scan_runs = {name: experiments.runs(name) for name in SCAN_MODELS}
 SCAN_PANELS = [
     ("train_loss", "pérdida de entrenamiento\n(teacher forcing)"),
@@ -962,7 +960,7 @@ target_lengths = np.array([len(t) for _, t in scan.test_pairs])
 LENGTH_BINS = {"1–8": (1, 8), "9–16": (9, 16), "17–24": (17, 24), "25–48": (25, 48)}
 correct = {
     name: np.mean(
-        [evaluate_translation(r.model, scan.test, per_example=True)["correct"] for r in runs],
+        [r.test["correct"] for r in runs],  # guardado al evaluar la prueba, una vez por modelo
         axis=0,
     )
     for name, runs in scan_runs.items()
@@ -1380,8 +1378,8 @@ for split in ("largo", "jump"):
     data = scan_data[split]
     for name in SCAN_MODELS:
         (run,) = experiments.runs(f"{name} ({split})")
-        result = evaluate_translation(run.model, data.test, per_example=True)
-        generalization[(split, name)] = {"run": run, "data": data, **result}
+        per_pair = np.array(run.test["correct"])  # guardado al evaluar la prueba, una vez
+        generalization[(split, name)] = {"run": run, "data": data, **run.test, "correct": per_pair}
 # Lake y Baroni (2018), exactitud de secuencia: (mejor modelo de la partición, mejor en general)
 LAKE_BARONI = {"largo": (0.208, 0.138), "jump": (0.012, 0.0008)}
 lake_baroni = {  # como en el artículo: dos decimales para las cifras bajo el 1 %

@@ -32,7 +32,8 @@ from .utils import num_trainable_parameters, set_seed
 @dataclass
 class Run:
     """One trained configuration and seed: the model (its selected weights), its history, its
-    test metrics (``None`` when the test set was not evaluated) and where it is saved."""
+    test metrics (``None`` when the test set was not evaluated; ``"correct"``: per test example,
+    in the test set's order, whether the model got it right) and where it is saved."""
 
     name: str
     seed: int
@@ -40,7 +41,7 @@ class Run:
     train: TrainConfig
     model: nn.Module
     history: History
-    test: dict[str, float] | None
+    test: dict[str, Any] | None
     train_seconds: float
     inference: dict[str, Any]
     path: Path | None
@@ -82,7 +83,8 @@ def train_or_load(
     """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected
     on ``data.val``), or read the saved run back from ``store`` when its key matches (unless
     ``retrain``). With ``test`` the selected model is evaluated once on ``data.test`` (added to
-    a saved run that lacks it); otherwise the test set is not touched.
+    a saved run that lacks it), with per-example results kept for analyses that would otherwise
+    evaluate it again; otherwise the test set is not touched.
     """
     if isinstance(store, (str, os.PathLike)):
         store = RunStore(store)
@@ -114,9 +116,10 @@ def train_or_load(
             "inference": data.inference_state(),
         }
     if test and record["test"] is None:  # once per final model, after selection
-        record["test"] = task.evaluate(
-            model, data.test, batch_size=train.eval_batch_size, device=device
+        metrics = task.evaluate(
+            model, data.test, batch_size=train.eval_batch_size, device=device, per_example=True
         )
+        record["test"] = {**metrics, "correct": metrics["correct"].tolist()}
         if saved is not None:
             store.update(path, test=record["test"])
     if saved is None and store is not None:

@@ -266,15 +266,23 @@ def evaluate_sentiment(
     *,
     batch_size: int = 256,
     device: torch.device | str = "cpu",
-) -> dict[str, float]:
-    """Mean binary cross-entropy and accuracy (threshold 0.5); ``ValueError`` if empty."""
+    per_example: bool = False,
+) -> dict[str, Any]:
+    """Mean binary cross-entropy and accuracy (threshold 0.5); ``ValueError`` if empty.
+
+    With ``per_example``, also ``"correct"``: a ``[len(dataset)]`` boolean array, whether each
+    review is classified right.
+    """
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     logits = predict_logits(model, dataset.sequences, batch_size=batch_size, device=device)
     labels = torch.tensor([float(y) for y in dataset.targets])
     loss = nn.functional.binary_cross_entropy_with_logits(logits, labels)
-    accuracy = ((logits > 0).float() == labels).float().mean()
-    return {"loss": float(loss), "accuracy": float(accuracy)}
+    correct = (logits > 0).float() == labels  # [N]
+    metrics: dict[str, Any] = {"loss": float(loss), "accuracy": float(correct.float().mean())}
+    if per_example:
+        metrics["correct"] = correct.numpy()
+    return metrics
 
 
 @dataclass(frozen=True)

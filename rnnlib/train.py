@@ -43,7 +43,8 @@ class StepResult:
 class Task(Protocol):
     """What ``fit`` needs from a task: the validation ``metric`` to maximise, per-example
     ``lengths`` to bucket batches, ``collate`` (a CPU batch of dataset items), ``step`` (the loss
-    of a batch on the model's device) and ``evaluate`` (``"loss"`` and ``metric``, in eval mode).
+    of a batch on the model's device) and ``evaluate`` (``"loss"`` and ``metric``, in eval mode;
+    with ``per_example``, also ``"correct"``, a boolean array in the dataset's order).
     """
 
     metric: str
@@ -55,8 +56,14 @@ class Task(Protocol):
     def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult: ...
 
     def evaluate(
-        self, model: nn.Module, dataset: Any, *, batch_size: int, device: torch.device
-    ) -> dict[str, float]: ...
+        self,
+        model: nn.Module,
+        dataset: Any,
+        *,
+        batch_size: int,
+        device: torch.device,
+        per_example: bool = False,
+    ) -> dict[str, Any]: ...
 
 
 def batches(

@@ -47,7 +47,8 @@ def test_a_sentiment_run_reports_validation_and_test(imdb, tmp_path):
     assert not run.loaded and run.path is None and run.seed == 3
     assert run.parameters == sum(p.numel() for p in run.model.parameters())
     assert run.best == run.history.epochs[run.history.best_epoch - 1]
-    assert run.test == SentimentTask().evaluate(run.model, imdb.test)
+    expected = SentimentTask().evaluate(run.model, imdb.test, per_example=True)
+    assert run.test == {**expected, "correct": expected["correct"].tolist()}
     assert run.inference["vocab"]["tokens"] == imdb.vocab.itos
 
 
@@ -91,12 +92,24 @@ def test_the_test_set_is_touched_only_when_asked(imdb, tmp_path, monkeypatch):
     assert train_or_load("gru", _config(imdb), TRAIN, imdb, store=tmp_path).test == again.test
 
 
-def test_per_example_exact_match_agrees_with_the_aggregate(scan):
+def test_per_example_exact_match_agrees_with_the_aggregate(scan, tmp_path):
     config = scan.model_config(embedding_dim=8, hidden_size=8)
-    run = train_or_load("tiny", config, TRAIN.replace(teacher_forcing_ratio=1.0), scan, log=None)
+    train = TRAIN.replace(teacher_forcing_ratio=1.0)
+    run = train_or_load("tiny", config, train, scan, store=tmp_path, log=None)
     result = evaluate_translation(run.model, scan.test, per_example=True)
     assert result["correct"].shape == (len(scan.test),)
     assert result["correct"].mean() == pytest.approx(run.test["exact_match"])
+    # the run keeps the test set's per-pair results, in order, and reads them back
+    assert run.test["correct"] == result["correct"].tolist()
+    again = train_or_load("tiny", config, train, scan, store=tmp_path, log=None)
+    assert again.loaded and again.test["correct"] == run.test["correct"]
+
+
+def test_per_example_accuracy_agrees_with_the_aggregate(imdb):
+    run = train_or_load("gru", _config(imdb), TRAIN, imdb, log=None)
+    correct = run.test["correct"]
+    assert len(correct) == len(imdb.test) and all(isinstance(c, bool) for c in correct)
+    assert sum(correct) / len(correct) == pytest.approx(run.test["accuracy"])
 
 
 def test_worker_processes_give_the_runs_made_here(imdb, tmp_path):
