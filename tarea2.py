@@ -81,10 +81,12 @@ def values(runs, key: str) -> list[float]:
 #   **prueba** se evalúa una sola vez por modelo final, después de elegirlo.
 # - **Un protocolo por comparación.** Los modelos que se comparan leen los mismos datos y se
 #   entrenan igual: mismo optimizador (Adam), tasa de aprendizaje con decaimiento coseno, mismo
-#   tamaño de *batch*, recorte del gradiente y la misma regla de detención: un máximo de épocas y
-#   parada temprana si la validación no mejora en dos épocas seguidas; se conservan los pesos de
-#   la mejor época. Toda técnica de entrenamiento se aplica a todos los modelos comparados, y su
-#   efecto se mide con una ablación.
+#   tamaño de *batch*, recorte del gradiente y la misma regla de detención: en IMDB, un máximo
+#   de épocas y parada temprana si la validación no mejora en dos épocas seguidas; en SCAN, el
+#   mismo número de épocas para ambos modelos, sin parada temprana (su exactitud en validación
+#   cae a veces una o dos épocas antes de subir otra vez). Siempre se conservan los pesos de la
+#   mejor época en validación. Toda técnica de entrenamiento se aplica a todos los modelos
+#   comparados, y su efecto se mide con una ablación.
 # - **Semillas.** Cada configuración se entrena con tres semillas (la semilla fija la
 #   inicialización, el orden de los *batches* y el *dropout*; las particiones no cambian). Las
 #   tablas dan la media ± la desviación estándar. Una diferencia se considera real solo si supera
@@ -131,9 +133,8 @@ SCAN_TRAIN = TrainConfig(
     lr=3e-3,
     clip=1.0,
     schedule="cosine",
-    patience=2,
     teacher_forcing_ratio=1.0,
-)
+)  # sin parada temprana: todas las épocas, y se conserva la mejor en validación
 SCAN_MODEL = dict(embedding_dim=32, hidden_size=64, dropout=0.0)
 SCAN_MODELS = {"Seq2Seq básico": False, "Seq2Seq con atención": True}
 
@@ -804,7 +805,7 @@ negación, un contraste y un sarcasmo.
 # libre**: el modelo nunca ve los tokens correctos. La métrica principal es la **exactitud de
 # secuencia** (toda la salida, hasta e incluyendo `<eos>`, debe ser correcta); la exactitud por
 # token es secundaria. Ambos modelos usan el mismo protocolo: *batches* de 64, Adam con
-# decaimiento coseno, a lo más 12 épocas, tres semillas.
+# decaimiento coseno, 12 épocas (se conserva la mejor en validación), tres semillas.
 
 # %%
 import inspect
