@@ -1655,14 +1655,16 @@ results = {
         for split in ("largo", "jump")
     },
 }
-# Los modelos que usa `python -m rnnlib` (predict / translate): el mejor según validación.
+# Los modelos que usa `python -m rnnlib` (predict / translate): el mejor según validación. La
+# prueba rápida los anota aparte, para no reemplazar los del modo completo.
 sentiment_best = max(
     (r for k in [*activity2, "LSTM", "GRU"] for r in imdb_runs[k]),
     key=lambda r: r.best["val_accuracy"],
 )
 translation_best = max(scan_runs["Seq2Seq con atención"], key=lambda r: r.best["val_exact_match"])
 best = {"sentiment": str(sentiment_best.path), "translation": str(translation_best.path)}
-Path(RUNS_DIR, "best.json").write_text(json.dumps(best, indent=1), encoding="utf-8")
+best_file = Path(RUNS_DIR, "best-smoke.json" if SMOKE else "best.json")
+best_file.write_text(json.dumps(best, indent=1), encoding="utf-8")
 results["notebook_seconds"] = round(time.perf_counter() - NOTEBOOK_START, 1)
 Path(RESULTS_PATH).write_text(
     json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

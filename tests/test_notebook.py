@@ -23,7 +23,7 @@ def test_the_script_and_the_notebook_hold_the_same_cells():
     executed = json.loads((REPO / "tarea2.ipynb").read_text(encoding="utf-8"))
     assert _cells(script) == _cells(executed), (
         "tarea2.py and tarea2.ipynb differ: edit tarea2.py, then run `python3 run.py notebook` "
-        "(or `jupytext --to ipynb tarea2.py`)"
+        "(or `jupytext --update --to ipynb tarea2.py`, which keeps the outputs)"
     )
     metadata = [c["metadata"] for c in script["cells"]]
     answers = [m for m in metadata if "remove-input" in m.get("tags", [])]

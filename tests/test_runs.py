@@ -47,6 +47,14 @@ def test_save_then_load_gives_the_same_weights_and_record(tmp_path):
     assert load_run(path)[1] == payload
 
 
+def test_loading_a_run_that_is_not_there_says_what_a_run_is(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist or is not a folder"):
+        load_run(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="run.json is missing"):
+        load_run(tmp_path / "empty")
+
+
 @pytest.mark.parametrize(
     "change",
     [
