@@ -119,8 +119,8 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(
-            f"{path} does not exist or is not a folder; a saved run is a folder "
-            "runs/<name>-s<seed>-<key> holding run.json and model.pt"
+            f"{path} is not a saved run: it does not exist or is not a folder (a saved run "
+            "is a folder runs/<name>-s<seed>-<key> holding run.json and model.pt)"
         )
     for file in (RUN_FILE, WEIGHTS_FILE):
         if not (path / file).is_file():
