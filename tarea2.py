@@ -548,7 +548,8 @@ display(
   es {pct_pm(first_epoch["RNN"])} para la RNN, {pct_pm(first_epoch[best_bi])} para {best_bi} y
   {pct_pm(first_epoch[dense_name])} con la capa densa. La RNN no ha convergido del todo en
   {IMDB_TRAIN.max_epochs} épocas: en {pct(last_best["RNN"], 0)} de sus semillas la mejor época
-  es la última. Una época de la BiRNN cuesta {num(seconds[best_bi] / seconds["RNN"], 1)} veces la de la RNN.
+  es la última. Una época de la BiRNN cuesta {num(seconds[best_bi] / seconds["RNN"], 1)} veces
+  la de la RNN.
 """)
 )
 
