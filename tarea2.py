@@ -509,7 +509,7 @@ e_values = ", ".join(
 CLAIMS_2 = {
     "ninguna RNN bidireccional supera al modelo base": not bi_vs_rnn.a_better,
     "E = 25 queda por debajo de E = 100": e_sweep.a_better,
-    "E = 50 supera a E = 100": e_middle.a_better,
+    "entre E = 50 y E = 100 no hay diferencia más allá del ruido": e_middle.within_noise,
     "H = 25 queda por debajo de H = 50": h_sweep.a_better,
     "la capa densa no mejora más allá del ruido": not dense_vs_bi.a_better,
     "la RNN sigue mejorando en la última época": last_best["RNN"] >= 2 / 3,
@@ -531,10 +531,11 @@ display(
   está al alcance de la RNN, que con la pérdida por paso aprende de cada prefijo de la crítica.
   - *Dimensión del embedding* (con $H = 50$): {e_values}. Con $E = 25$ la red queda por debajo
     de $E = 100$ más allá del ruido ({signed_points(e_sweep.difference)} para $E = 100$): los 25
-    componentes principales de Word2Vec pierden parte de lo que distingue a las palabras. Pero
-    el mejor valor es el intermedio, $E = 50$ ({signed_points(e_middle.difference)} frente a
-    $E = 100$, también más allá del ruido): más dimensiones no ayudan a una red que se entrena
-    a lo más {IMDB_TRAIN.max_epochs} épocas.
+    componentes principales de Word2Vec pierden parte de lo que distingue a las palabras. Entre
+    $E = 50$ y $E = 100$, en cambio, la diferencia ({signed_points(e_middle.difference)} para
+    $E = 50$; dos errores estándar: {num(200 * e_middle.standard_error, 1)} pp) está dentro del
+    ruido: pasadas unas 50 dimensiones, más no ayudan a una red que se entrena a lo más
+    {IMDB_TRAIN.max_epochs} épocas.
   - *Estado por dirección* (con $E = 100$): $H = 25$: {pct_pm(acc["BiRNN E=100, H=25"])};
     $H = 50$: {pct_pm(acc["BiRNN E=100, H=50"])}. Un estado de 25 por dirección es demasiado
     pequeño ({signed_points(h_sweep.difference)} para $H = 50$, más allá del ruido).
