@@ -1628,6 +1628,12 @@ results = {
             {
                 "name": "bolsa de palabras",
                 "cell": "bow",
+                "bidirectional": False,
+                "max_len": None,  # la crítica completa
+                "truncation": None,
+                "trainable_params": bow["features"] + 1,  # un peso por rasgo y el sesgo
+                "seeds": [0],  # liblinear es determinista: una sola ejecución
+                "train_seconds": [round(bow["seconds"], 1)],
                 "test_accuracy": [bow["test_accuracy"]],
                 "best_val_accuracy": [bow["val_accuracy"]],
                 "test_accuracy_mean": bow["test_accuracy"],

@@ -28,7 +28,7 @@ def best_run(runs: Path, kind: str) -> Path:
     except FileNotFoundError:
         raise FileNotFoundError(
             f"no trained model yet: {index} does not exist. Run the notebook first "
-            "(python3 run.py notebook; about 40 minutes on 2 CPU cores), point --runs at the "
+            "(python3 run.py notebook; about 45 minutes on 2 CPU cores), point --runs at the "
             "folder that holds its runs, or name a saved run with --run "
             "runs/<name>-s<seed>-<key> (a smoke run's models are listed in best-smoke.json)"
         ) from None

@@ -362,8 +362,8 @@ def predict(
     were (unknown words become ``<unk>``); the data set is never read.
 
     Raises:
-        ValueError: an empty text (no word tokens; its position is named), a run that is not a
-            sentiment run, or no texts at all.
+        ValueError: an empty text or one whose words are all unknown to the vocabulary (its
+            position is named), a run that is not a sentiment run, or no texts at all.
         FileNotFoundError: ``run_or_path`` is not a saved run.
     """
     from .runs import model_and_inference
@@ -389,7 +389,13 @@ def predict(
         kept = truncate(
             tokens, state["max_len"], state["truncation"], head_fraction=state["head_fraction"]
         )
-        sequences.append(torch.tensor(vocab.encode(kept), dtype=torch.long))
+        ids = vocab.encode(kept)
+        if all(token_id == vocab.unk_idx for token_id in ids):
+            raise ValueError(
+                f"text {i} cannot be classified: none of its words is in the model's vocabulary "
+                f"({len(vocab)} words, from the training reviews); write it in English"
+            )
+        sequences.append(torch.tensor(ids, dtype=torch.long))
     device = next(model.parameters()).device
     logits = predict_logits(model, sequences, batch_size=batch_size, device=device)
     return torch.sigmoid(logits).tolist()

@@ -252,6 +252,8 @@ def test_predict_new_text_from_a_saved_run(tmp_path):
     assert predict(run, long_review) != predict(run, "great the movie awful")
     with pytest.raises(ValueError, match="text 1 cannot be classified"):
         predict(run, ["good", ".,;"])
+    with pytest.raises(ValueError, match="text 1 cannot be classified: none of its words"):
+        predict(run, ["good", "zzyzx qwertyuiop"])
     with pytest.raises(ValueError, match="at least one text"):
         predict(run, [])
     with pytest.raises(FileNotFoundError, match="not a saved run"):

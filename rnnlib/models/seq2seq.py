@@ -342,32 +342,36 @@ class AttentionDecoderModule(_GreedyDecoder):
         keys = self.attention.prepare(all_enc_hidden_states, src_mask)  # [B, D, S], [B, 1, S]
         return keys, all_enc_hidden_states
 
-    def _step(self, y_emb, state, extra, context):
+    def _recur(self, y_emb, state, O_prev, context):
+        """One step of the recurrence: ``(h_t, c_t)``, ``O_t [B, D]`` and the weights ``[B, S]``."""
         keys, values = context
-        lstm_input = torch.cat((y_emb, extra), dim=-1)  # [B, E + D]
+        lstm_input = torch.cat((y_emb, O_prev), dim=-1)  # [B, E + D]
         h_t, c_t = self.lstm_cell(lstm_input, state)  # [B, D], [B, D]
         O_t, weights = self.attention.attend(h_t, keys, values)  # [B, D], [B, S]
-        concat_input = torch.cat((h_t, O_t), dim=-1)  # [B, 2D]
-        P_t = self.W_vocab(self._drop(concat_input))  # [B, V]
-        return P_t, (h_t, c_t), O_t, weights
+        return (h_t, c_t), O_t, weights
+
+    def _output(self, h: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        """``P = W_vocab([h ; O])``: ``[..., D]`` each -> ``[..., V]``."""
+        return self.W_vocab(self._drop(torch.cat((h, attended), dim=-1)))  # [..., V]
+
+    def _step(self, y_emb, state, extra, context):
+        state, O_t, weights = self._recur(y_emb, state, extra, context)
+        return self._output(state[0], O_t), state, O_t, weights  # P_t: [B, V]
 
     def _teacher_forced(self, state, targets, context):
         """Input feeding chains the steps, so the loop stays; with the gold inputs known, they
         are embedded in one call before it and ``W_vocab`` runs once after it, over all steps."""
-        keys, values = context
         inputs = self._gold_inputs(targets)  # [B, T, E]
         O_t = self._initial_extra(targets.size(0), inputs)  # [B, D]
         hidden, attended, weights = [], [], []
         for y_emb in inputs.unbind(dim=1):  # [B, E]
-            state = self.lstm_cell(torch.cat((y_emb, O_t), dim=-1), state)  # [B, D] each
-            O_t, weights_t = self.attention.attend(state[0], keys, values)  # [B, D], [B, S]
+            state, O_t, weights_t = self._recur(y_emb, state, O_t, context)
             hidden.append(state[0])
             attended.append(O_t)
             weights.append(weights_t)
         h_all = torch.stack(hidden, dim=1)  # [B, T, D]
         O_all = torch.stack(attended, dim=1)  # [B, T, D]
-        logits = self.W_vocab(self._drop(torch.cat((h_all, O_all), dim=-1)))  # [B, T, V]
-        return logits, torch.stack(weights, dim=1)  # [B, T, V], [B, T, S]
+        return self._output(h_all, O_all), torch.stack(weights, dim=1)  # [B, T, V], [B, T, S]
 
 
 class Seq2Seq(nn.Module):
