@@ -48,7 +48,7 @@ from IPython.display import Markdown, display
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm sin ipywidgets
 from rnnlib import ClassifierConfig, TrainConfig, choose_device, set_seed
 from rnnlib.experiments import Experiments, process_pool
-from rnnlib.report import compare, mean_std, num, pct, pct_pm, signed_points
+from rnnlib.report import compare, mean_std, num, pct, pct_pm, pct_where, signed_points
 
 NOTEBOOK_START = time.perf_counter()
 plt.rcParams.update(
@@ -972,7 +972,7 @@ correct = {
 
 def by_length(name):
     return {
-        label: pct(correct[name][(target_lengths >= lo) & (target_lengths <= hi)].mean(), 2)
+        label: pct_where(correct[name], (target_lengths >= lo) & (target_lengths <= hi), 2)
         for label, (lo, hi) in LENGTH_BINS.items()
     }
 
@@ -1413,11 +1413,9 @@ display(
     table(
         {
             name: {
-                label: pct(
-                    generalization[("largo", name)]["correct"][
-                        (lengths_long >= lo) & (lengths_long <= hi)
-                    ].mean(),
-                    1,
+                label: pct_where(
+                    generalization[("largo", name)]["correct"],
+                    (lengths_long >= lo) & (lengths_long <= hi),
                 )
                 for label, (lo, hi) in LONG_BINS.items()
             }

@@ -36,7 +36,9 @@ def best_run(runs: Path, kind: str) -> Path:
         raise FileNotFoundError(
             f"{index} names no {kind} run ({err}); run the notebook again, or use --run"
         ) from None
-    return path if path.is_absolute() else runs.parent / path
+    # best.json names each run by its path when the notebook wrote it (``runs/<run>``); a run
+    # is a folder directly inside the runs folder, wherever that folder is now
+    return path if path.is_absolute() else runs / path.name
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,13 @@ def pct(fraction: float, decimals: int = 1) -> str:
     return f"{num(100 * fraction, decimals)} %"
 
 
+def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 1) -> str:
+    """Mean of ``fractions`` where ``mask`` is true, as a percentage; ``"—"`` (no warning, no
+    ``nan``) when ``mask`` selects nothing, e.g. a length bin with no pairs."""
+    selected = [f for f, keep in zip(fractions, mask, strict=True) if keep]
+    return pct(sum(selected) / len(selected), decimals) if selected else "—"
+
+
 def signed_points(difference: float, decimals: int = 1) -> str:
     """Difference of two fractions in percentage points: ``0.031`` -> ``"+3,1 pp"``."""
     sign = "+" if difference >= 0 else "−"

@@ -390,10 +390,14 @@ def predict(
             tokens, state["max_len"], state["truncation"], head_fraction=state["head_fraction"]
         )
         ids = vocab.encode(kept)
-        if all(token_id == vocab.unk_idx for token_id in ids):
+        # only unknown words and punctuation ("!", "?" are tokens): nothing to read sentiment from
+        if not any(
+            token_id != vocab.unk_idx and any(map(str.isalnum, word))
+            for word, token_id in zip(kept, ids, strict=True)
+        ):
             raise ValueError(
                 f"text {i} cannot be classified: none of its words is in the model's vocabulary "
-                f"({len(vocab)} words, from the training reviews); write it in English"
+                f"({len(vocab)} words of the English training reviews)"
             )
         sequences.append(torch.tensor(ids, dtype=torch.long))
     device = next(model.parameters()).device

@@ -19,6 +19,7 @@ from torch import nn
 
 from .batching import BucketBatchSampler, SequenceDataset, collate_pairs, pad_batch
 from .config import Seq2SeqConfig, TrainConfig
+from .data.scan import interpret
 from .models.seq2seq import DEFAULT_MAX_LEN, Seq2Seq
 from .text import EOS, PAD, SOS, UNK, Vocab
 from .train import StepResult
@@ -261,11 +262,12 @@ def translate(
 ) -> list[Translation]:
     """Greedy translations of SCAN commands (strings, lower-cased and split on white space, or
     lists of words). A word outside the training commands is an error, not a confident guess
-    (its ``<unk>`` embedding was never trained).
+    (its ``<unk>`` embedding was never trained), and so is a command outside the SCAN grammar
+    (Lake & Baroni, 2018), which has no correct translation to compare with.
 
     Raises:
-        ValueError: no commands, an empty command, or a word outside the source vocabulary
-            (named, with the known words).
+        ValueError: no commands, an empty command, a word outside the source vocabulary
+            (named, with the known words), or a command outside the grammar.
     """
     if isinstance(commands, str):
         commands = [commands]
@@ -284,6 +286,13 @@ def translate(
                 f"{' '.join(tokens)!r}: {', '.join(map(repr, unknown))} is not a SCAN word; "
                 f"the commands use only {', '.join(words)}"
             )
+        try:
+            interpret(tokens)
+        except ValueError as err:
+            raise ValueError(
+                f"{' '.join(tokens)!r} is outside the SCAN grammar ({err}), so it has no "
+                "correct translation; e.g. 'jump twice after walk left'"
+            ) from None
         encoded.append((tokens, torch.tensor(src_vocab.encode(tokens), dtype=torch.long)))
     src, lengths = pad_batch([ids for _, ids in encoded])
     predictions, attention = greedy_decode(model, src, lengths, max_len=max_len)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -60,6 +61,15 @@ def test_a_named_run_is_used(runs, capsys):
     assert capsys.readouterr().out.strip() == "walk  ->  I_WALK"
 
 
+def test_a_runs_folder_can_be_moved_and_renamed(runs, tmp_path, capsys):
+    moved = tmp_path / "elsewhere"  # best.json still says runs/<run>
+    shutil.copytree(runs, moved)
+    assert main(["translate", "walk", "--runs", str(moved)]) == 0
+    assert capsys.readouterr().out.strip() == "walk  ->  I_WALK"
+    assert main(["predict", "great fun", "--runs", str(moved)]) == 0
+    assert capsys.readouterr().out.split()[1] == "positive"
+
+
 def test_errors_say_what_to_do(runs, tmp_path, capsys):
     assert main(["predict", "good", "--runs", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
@@ -68,6 +78,8 @@ def test_errors_say_what_to_do(runs, tmp_path, capsys):
     assert "text 0 cannot be classified" in capsys.readouterr().err
     assert main(["translate", "fly twice", "--runs", str(runs)]) == 2
     assert "'fly' is not a SCAN word" in capsys.readouterr().err
+    assert main(["translate", "jump jump", "--runs", str(runs)]) == 2
+    assert "'jump jump' is outside the SCAN grammar" in capsys.readouterr().err
     (path,) = [p for p in runs.iterdir() if p.name.startswith("t-")]
     assert main(["predict", "good", "--run", str(path)]) == 2
     assert "is not a sentiment run" in capsys.readouterr().err

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from rnnlib.report import num, pct, signed_points
+from rnnlib.report import num, pct, pct_where, signed_points
 
 
 def test_spanish_number_formatting():
@@ -13,6 +13,18 @@ def test_spanish_number_formatting():
     assert pct(1.0, 2) == "100,00 %"
     assert signed_points(0.031) == "+3,1 pp"
     assert signed_points(-0.0049, 2) == "−0,49 pp"
+
+
+def test_percent_over_a_mask_and_an_empty_bin():
+    import numpy as np
+
+    correct = np.array([1.0, 0.0, 1.0, 0.5])
+    lengths = np.array([3, 10, 4, 30])
+    assert pct_where(correct, lengths < 5) == "100,0 %"
+    assert pct_where(correct, lengths >= 10, 2) == "25,00 %"
+    assert pct_where(correct, lengths > 40) == "—"  # no pairs: no nan, no warning
+    with pytest.raises(ValueError):
+        pct_where(correct, [True])  # a mask of another length
 
 
 def test_mean_std_and_percent_with_spread():

@@ -254,6 +254,8 @@ def test_predict_new_text_from_a_saved_run(tmp_path):
         predict(run, ["good", ".,;"])
     with pytest.raises(ValueError, match="text 1 cannot be classified: none of its words"):
         predict(run, ["good", "zzyzx qwertyuiop"])
+    with pytest.raises(ValueError, match="text 0 cannot be classified: none of its words"):
+        predict(run, ["!!! ?", "good"])  # the tokenizer keeps ! and ?, but they are not words
     with pytest.raises(ValueError, match="at least one text"):
         predict(run, [])
     with pytest.raises(FileNotFoundError, match="not a saved run"):
