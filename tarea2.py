@@ -112,7 +112,7 @@ from rnnlib.translation import prepare_scan
 # las palabras con menos de 5 apariciones.
 IMDB_DATA = dict(max_len=256, truncation="head+tail", min_freq=5, val_size=2500, seed=0)
 IMDB_TRAIN = TrainConfig(
-    max_epochs=1 if SMOKE else 5,
+    max_epochs=1 if SMOKE else 7,
     batch_size=32,
     lr=2e-3,
     clip=1.0,
@@ -1554,6 +1554,8 @@ display(
 )
 
 # %%
+from rnnlib.__main__ import BEST_FILE, write_best
+
 pool.shutdown()
 
 
@@ -1668,9 +1670,11 @@ sentiment_best = max(
     key=lambda r: r.best["val_accuracy"],
 )
 translation_best = max(scan_runs["Seq2Seq con atención"], key=lambda r: r.best["val_exact_match"])
-best = {"sentiment": str(sentiment_best.path), "translation": str(translation_best.path)}
-best_file = Path(RUNS_DIR, "best-smoke.json" if SMOKE else "best.json")
-best_file.write_text(json.dumps(best, indent=1), encoding="utf-8")
+write_best(
+    RUNS_DIR,
+    {"sentiment": sentiment_best.path, "translation": translation_best.path},
+    file="best-smoke.json" if SMOKE else BEST_FILE,
+)
 results["notebook_seconds"] = round(time.perf_counter() - NOTEBOOK_START, 1)
 Path(RESULTS_PATH).write_text(
     json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -16,7 +16,28 @@ import json
 import sys
 from pathlib import Path
 
+from .utils import atomic_write_text
+
 BEST_FILE = "best.json"
+KINDS = ("sentiment", "translation")
+
+
+def write_best(runs: Path, chosen: dict[str, Path], *, file: str = BEST_FILE) -> Path:
+    """Record which saved run ``best_run`` returns for each kind (``"sentiment"``,
+    ``"translation"``): ``runs/<file>`` names each run by its folder, so that the runs folder
+    may be moved or renamed. Written atomically; ``ValueError`` for an unknown kind or a run
+    outside ``runs``."""
+    runs = Path(runs)
+    names = {}
+    for kind, path in chosen.items():
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; allowed values are {KINDS}")
+        if Path(path).resolve().parent != runs.resolve():
+            raise ValueError(f"{path} is not a run folder directly inside {runs}")
+        names[kind] = Path(path).name
+    index = runs / file
+    atomic_write_text(index, json.dumps(names, indent=1) + "\n")
+    return index
 
 
 def best_run(runs: Path, kind: str) -> Path:
@@ -36,9 +57,9 @@ def best_run(runs: Path, kind: str) -> Path:
         raise FileNotFoundError(
             f"{index} names no {kind} run ({err}); run the notebook again, or use --run"
         ) from None
-    # best.json names each run by its path when the notebook wrote it (``runs/<run>``); a run
-    # is a folder directly inside the runs folder, wherever that folder is now
-    return path if path.is_absolute() else runs / path.name
+    # a run is a folder directly inside the runs folder, wherever that folder is now (older
+    # notebooks wrote its path, ``runs/<run>``)
+    return runs / path.name
 
 
 def main(argv: list[str] | None = None) -> int:

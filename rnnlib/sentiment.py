@@ -390,10 +390,10 @@ def predict(
             tokens, state["max_len"], state["truncation"], head_fraction=state["head_fraction"]
         )
         ids = vocab.encode(kept)
-        # only unknown words and punctuation ("!", "?" are tokens): nothing to read sentiment from
+        # only unknown words and punctuation: nothing to read sentiment from
         if not any(
-            token_id != vocab.unk_idx and any(map(str.isalnum, word))
-            for word, token_id in zip(kept, ids, strict=True)
+            token_id != vocab.unk_idx and tokenizer.is_word(token)
+            for token, token_id in zip(kept, ids, strict=True)
         ):
             raise ValueError(
                 f"text {i} cannot be classified: none of its words is in the model's vocabulary "

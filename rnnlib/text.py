@@ -58,6 +58,12 @@ class Tokenizer:
             )
         return tokens
 
+    @staticmethod
+    def is_word(token: str) -> bool:
+        """Whether a token is a word (it holds a letter or a digit), not punctuation kept as a
+        token, such as ``"!"`` and ``"?"``."""
+        return any(map(str.isalnum, token))
+
     def __repr__(self) -> str:
         return f"Tokenizer(pattern={self.pattern!r}, normalization={self.normalization!r})"
 

@@ -288,10 +288,10 @@ def translate(
             )
         try:
             interpret(tokens)
-        except ValueError as err:
+        except ValueError as err:  # it names the phrase outside the grammar
             raise ValueError(
-                f"{' '.join(tokens)!r} is outside the SCAN grammar ({err}), so it has no "
-                "correct translation; e.g. 'jump twice after walk left'"
+                f"{err}, so it has no correct translation; a command is one or two phrases "
+                "joined by 'and' or 'after', e.g. 'jump twice after walk left'"
             ) from None
         encoded.append((tokens, torch.tensor(src_vocab.encode(tokens), dtype=torch.long)))
     src, lengths = pad_batch([ids for _, ids in encoded])

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from rnnlib.__main__ import main
+from rnnlib.__main__ import main, write_best
 from rnnlib.config import ClassifierConfig, TrainConfig
 from rnnlib.experiments import train_or_load
 from rnnlib.sentiment import prepare_sentiment_data
@@ -34,8 +34,7 @@ def runs(tmp_path_factory):
         "t", scan.model_config(attention=True, embedding_dim=8, hidden_size=8), train, scan,
         store=root, log=None,
     )  # fmt: skip
-    best = {"sentiment": f"runs/{sentiment.path.name}", "translation": str(seq2seq.path)}
-    (root / "best.json").write_text(json.dumps(best))
+    write_best(root, {"sentiment": sentiment.path, "translation": seq2seq.path})
     return root
 
 
@@ -62,12 +61,32 @@ def test_a_named_run_is_used(runs, capsys):
 
 
 def test_a_runs_folder_can_be_moved_and_renamed(runs, tmp_path, capsys):
-    moved = tmp_path / "elsewhere"  # best.json still says runs/<run>
+    moved = tmp_path / "elsewhere"
     shutil.copytree(runs, moved)
+    assert set(json.loads((moved / "best.json").read_text()).values()) == {
+        p.name for p in moved.iterdir() if p.is_dir()
+    }  # folder names, not paths
     assert main(["translate", "walk", "--runs", str(moved)]) == 0
     assert capsys.readouterr().out.strip() == "walk  ->  I_WALK"
     assert main(["predict", "great fun", "--runs", str(moved)]) == 0
     assert capsys.readouterr().out.split()[1] == "positive"
+
+
+def test_best_json_written_by_an_older_notebook_is_read(runs, tmp_path, capsys):
+    old = tmp_path / "old"
+    shutil.copytree(runs, old)
+    names = json.loads((old / "best.json").read_text())
+    (old / "best.json").write_text(json.dumps({k: f"runs/{v}" for k, v in names.items()}))
+    assert main(["translate", "walk", "--runs", str(old)]) == 0
+    assert capsys.readouterr().out.strip() == "walk  ->  I_WALK"
+
+
+def test_write_best_rejects_an_unknown_kind_or_a_run_elsewhere(runs, tmp_path):
+    run = next(p for p in runs.iterdir() if p.is_dir())
+    with pytest.raises(ValueError, match="unknown kind 'model'; allowed values are"):
+        write_best(runs, {"model": run})
+    with pytest.raises(ValueError, match="is not a run folder directly inside"):
+        write_best(tmp_path, {"sentiment": run})
 
 
 def test_errors_say_what_to_do(runs, tmp_path, capsys):
@@ -79,7 +98,11 @@ def test_errors_say_what_to_do(runs, tmp_path, capsys):
     assert main(["translate", "fly twice", "--runs", str(runs)]) == 2
     assert "'fly' is not a SCAN word" in capsys.readouterr().err
     assert main(["translate", "jump jump", "--runs", str(runs)]) == 2
-    assert "'jump jump' is outside the SCAN grammar" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'jump jump' is not a SCAN command, so it has no correct translation" in err
+    assert err.count("jump jump") == 1
+    assert main(["translate", "walk twice twice", "--runs", str(runs)]) == 2
+    assert "'walk twice' is not a SCAN command" in capsys.readouterr().err
     (path,) = [p for p in runs.iterdir() if p.name.startswith("t-")]
     assert main(["predict", "good", "--run", str(path)]) == 2
     assert "is not a sentiment run" in capsys.readouterr().err

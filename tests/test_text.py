@@ -17,6 +17,20 @@ def test_tokenizer_keeps_question_marks_and_numbers():
     assert Tokenizer()("Worth 10/10? Yes") == ["worth", "10", "10", "?", "yes"]
 
 
+def test_only_tokens_with_letters_or_digits_are_words():
+    tokens = Tokenizer()("Wow!! 10/10, don't miss el café?")
+    assert [t for t in tokens if Tokenizer.is_word(t)] == [
+        "wow",
+        "10",
+        "10",
+        "don't",
+        "miss",
+        "el",
+        "café",
+    ]
+    assert [t for t in tokens if not Tokenizer.is_word(t)] == ["!", "!", "?"]
+
+
 @pytest.mark.parametrize("text", ["", "   ", "<br />", "... ,;"])
 def test_tokenizer_rejects_text_without_tokens(text):
     with pytest.raises(ValueError, match="no tokens"):
