@@ -74,4 +74,4 @@ def test_notebook_runs_top_to_bottom_in_smoke_mode(real_data, shared_cache, tmp_
     # a smoke run names its models apart, leaving a full run's best.json to the command line
     assert not (tmp_path / "runs" / "best.json").exists()
     best = json.loads((tmp_path / "runs" / "best-smoke.json").read_text())
-    assert Path(best["sentiment"]).is_dir() and Path(best["translation"]).is_dir()
+    assert all((tmp_path / "runs" / best[kind]).is_dir() for kind in ("sentiment", "translation"))
