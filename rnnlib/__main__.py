@@ -49,7 +49,7 @@ def best_run(runs: Path, kind: str) -> Path:
     except FileNotFoundError:
         raise FileNotFoundError(
             f"no trained model yet: {index} does not exist. Run the notebook first "
-            "(python3 run.py notebook; about 45 minutes on 2 CPU cores), point --runs at the "
+            "(python3 run.py notebook; the README says how long it takes), point --runs at the "
             "folder that holds its runs, or name a saved run with --run "
             "runs/<name>-s<seed>-<key> (a smoke run's models are listed in best-smoke.json)"
         ) from None
@@ -67,12 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m rnnlib", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    commands = {}
     for name, what in (("predict", "reviews (English)"), ("translate", "SCAN commands")):
-        cmd = sub.add_parser(name, help=f"{name} {what}")
+        cmd = commands[name] = sub.add_parser(name, help=f"{name} {what}")
         cmd.add_argument("inputs", nargs="+", metavar="TEXT", help=what)
         cmd.add_argument("--run", type=Path, help="a saved run folder (default: the notebook's)")
         cmd.add_argument("--runs", type=Path, default=Path("runs"), help="default: ./runs")
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported with the command's own usage, not the top-level one
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     kind = "sentiment" if args.command == "predict" else "translation"
     try:
         run = args.run or best_run(args.runs, kind)

@@ -115,3 +115,12 @@ def test_the_module_runs_as_a_command(runs):
         text=True,
     )
     assert done.returncode == 0 and done.stdout.strip() == "jump  ->  I_JUMP"
+
+
+def test_an_unknown_option_is_reported_with_the_command_usage(runs, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "good", "--foo", "--runs", str(runs)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: python -m rnnlib predict" in err
+    assert "unrecognized arguments: --foo" in err
