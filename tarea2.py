@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
+from matplotlib.ticker import PercentFormatter, ScalarFormatter
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm sin ipywidgets
 from rnnlib import ClassifierConfig, TrainConfig, choose_device, set_seed
@@ -63,6 +64,31 @@ print(f"modo: {'prueba rápida (SMOKE)' if SMOKE else 'completo'} | dispositivo:
 def table(rows: dict, index_name: str) -> pd.DataFrame:
     """Una tabla de textos ya formateados (en español) a partir de {fila: {columna: texto}}."""
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(index_name)
+
+
+class ComaDecimal(ScalarFormatter):
+    """Las marcas de matplotlib, con coma decimal."""
+
+    def __call__(self, x, pos=None):
+        return super().__call__(x, pos).replace(".", ",")
+
+
+class PorcentajeComa(PercentFormatter):
+    """Fracciones como porcentajes con coma decimal (0.725 -> 72,5 %)."""
+
+    def __call__(self, x, pos=None):
+        return super().__call__(x, pos).replace(".", ",")
+
+
+def mostrar(fig) -> None:
+    """Muestra la figura con coma decimal en los ejes numéricos y las exactitudes en %."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):  # no los de palabras ni los logarítmicos
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(ComaDecimal())
+        if "exactitud" in ax.get_ylabel():
+            ax.yaxis.set_major_formatter(PorcentajeComa(xmax=1, symbol=" %"))
+    plt.show()
 
 
 def values(runs, key: str) -> list[float]:
@@ -87,10 +113,16 @@ def values(runs, key: str) -> list[float]:
 #   cae a veces una o dos épocas antes de subir otra vez). Siempre se conservan los pesos de la
 #   mejor época en validación. Toda técnica de entrenamiento se aplica a todos los modelos
 #   comparados, y su efecto se mide con una ablación.
+# - **Pérdida por paso en IMDB.** Todos los modelos de IMDB se entrenan con una pérdida auxiliar:
+#   además de la del *logit* final, la de la misma capa de salida aplicada al estado después de
+#   cada token (*target replication*, Lipton et al., 2016; peso 0,5). La predicción sigue siendo
+#   el *logit* del último token; la ablación que sigue a la actividad 3 mide cuánto aporta.
 # - **Semillas.** Cada configuración se entrena con tres semillas (la semilla fija la
 #   inicialización, el orden de los *batches* y el *dropout*; las particiones no cambian). Las
 #   tablas dan la media ± la desviación estándar. Una diferencia se considera real solo si supera
-#   dos errores estándar; si no, el texto dice que está **dentro del ruido**.
+#   dos errores estándar; si no, el texto dice que está **dentro del ruido**. Las diferencias se
+#   calculan con las medias sin redondear, así que pueden diferir en una unidad del último
+#   decimal de la resta de las cifras redondeadas de las tablas.
 # - **Exactitud.** El enunciado habla de "precisión" en el sentido de *accuracy*: la fracción de
 #   predicciones correctas. Aquí se llama **exactitud**.
 #
@@ -231,11 +263,12 @@ print("ejemplo:", " ".join(imdb["train"][0]["tokens"][:30]), "...")
 # crítica, nunca uno calculado sobre el relleno (los tests lo comprueban); además, los *batches*
 # agrupan críticas de largo parecido, lo que casi elimina el cómputo sobre relleno. Cada crítica
 # se trunca a `max_len` tokens: su **comienzo** (la cuarta parte) y su **final** (el resto),
-# donde las críticas suelen anunciar y cerrar su veredicto; en validación, la LSTM rindió algo
-# mejor así que leyendo solo el final, y la RNN igual. La figura muestra cuántas críticas quedan
-# cortadas.
+# donde las críticas suelen anunciar y cerrar su veredicto. La figura muestra cuántas críticas
+# quedan cortadas.
 
 # %%
+from collections import Counter
+
 lengths = np.asarray(imdb["train"]["num_tokens"][:])
 max_len = IMDB_DATA["max_len"]
 fig, ax = plt.subplots(figsize=(8, 2.8))
@@ -245,18 +278,27 @@ ax.set_title("Largo de las críticas de entrenamiento")
 ax.set_xlabel("tokens por crítica (las de más de 1000 se cuentan en 1000)")
 ax.set_ylabel("críticas")
 ax.legend()
-plt.show()
+mostrar(fig)
+train_counts = Counter()  # apariciones de cada palabra en las críticas de entrenamiento
+for tokens in imdb["train"].select(imdb_data.train_indices)["tokens"]:
+    train_counts.update(tokens)
+rare = sorted(w for w, c in train_counts.items() if c < IMDB_DATA["min_freq"])
 print(
     f"{pct(imdb_data.stats['train_truncated'])} de las críticas de entrenamiento superan "
     f"{max_len} tokens y se truncan; vocabulario: {num(V)} entradas (con <pad> y <unk>); "
     f"tokens <unk>: {pct(imdb_data.stats['train_unk_rate'], 2)} en entrenamiento y "
     f"{pct(imdb_data.stats['test_unk_rate'], 2)} en prueba"
 )
+print(
+    f"{num(len(rare))} palabras aparecen menos de {IMDB_DATA['min_freq']} veces; veinte al azar:",
+    ", ".join(np.random.default_rng(0).choice(rare, 20, replace=False)),
+)
 
 # %% [markdown]
 # El vocabulario se construye **solo con las críticas de entrenamiento**; las palabras que
-# aparecen menos de 5 veces —en buena parte errores ortográficos, nombres propios raros y basura
-# tipográfica— se reemplazan por `<unk>`: es el "saneo de datos" que sugiere el enunciado.
+# aparecen menos de 5 veces —palabras raras, nombres propios y errores ortográficos, como muestran
+# las de la celda anterior, tomadas al azar— se reemplazan por `<unk>`: es el "saneo de datos"
+# que sugiere el enunciado.
 #
 # **Embeddings.** Se inicializan con Word2Vec (gensim, CBOW) entrenado en el dominio: sobre las
 # críticas de entrenamiento y las 50 mil sin etiqueta, nunca las de validación ni las de prueba;
@@ -341,13 +383,8 @@ display(
 )
 
 # %%
-from collections import Counter
-
 # ¿Depende del dataset? El tamaño del vocabulario V sale de las críticas de entrenamiento y del
 # umbral min_freq; el resto del modelo no depende de los datos.
-train_counts = Counter()
-for tokens in imdb["train"].select(imdb_data.train_indices)["tokens"]:
-    train_counts.update(tokens)
 n_specials = len(imdb_data.vocab.specials)
 by_min_freq = {}
 for min_freq in (1, 2, 5, 10, 20, 50):
@@ -434,7 +471,7 @@ display(
 # dirección (el mismo tamaño total de estado, $2 \times 50$, que el modelo base) y el estado por
 # dirección $H \in \{25, 50\}$ con $E = 100$; y la mejor de ellas **según validación** con una
 # capa densa de 100 unidades (ReLU) antes de la salida. Todas con el protocolo común: los mismos
-# tokens, el mismo tamaño de *batch* y la misma regla de detención.
+# tokens, el mismo tamaño de *batch*, la misma pérdida por paso y la misma regla de detención.
 
 # %%
 from rnnlib.plots import plot_learning_curves
@@ -485,14 +522,18 @@ fig = plot_learning_curves(
     xlabel="actualizaciones (batches de 32)",
     title="Figura 1. RNN, mejor BiRNN y BiRNN con capa densa (media y rango de 3 semillas)",
 )
-plt.show()
+mostrar(fig)
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 acc = {k: values(imdb_runs[k], "test_accuracy") for k in activity2}
 first_epoch = {k: [r.history.epochs[0]["val_accuracy"] for r in imdb_runs[k]] for k in activity2}
-last_best = {
-    k: np.mean([r.history.best_epoch == len(r.history.epochs) for r in imdb_runs[k]])
-    for k in activity2
+last_best = {  # semillas cuya mejor época es la última que se entrenó
+    k: sum(r.history.best_epoch == len(r.history.epochs) for r in imdb_runs[k]) for k in activity2
+}
+best_epochs = {k: [r.history.best_epoch for r in imdb_runs[k]] for k in activity2}
+first_cmp = {  # exactitud en validación tras la primera época, por pares
+    (a, b): compare(first_epoch[a], first_epoch[b])
+    for a, b in (("RNN", best_bi), ("RNN", dense_name), (best_bi, dense_name))
 }
 bi_vs_rnn = compare(acc[best_bi], acc["RNN"])
 val_acc = {k: values(imdb_runs[k], "val_accuracy") for k in activity2}
@@ -529,7 +570,16 @@ CLAIMS_2 = {
     "con E = 100 la brecha entre entrenamiento y validación es mayor": gap_e.a_better,
     "H = 25 queda por debajo de H = 50": h_sweep.a_better,
     "la capa densa no mejora más allá del ruido": not dense_vs_bi.a_better,
-    "la RNN sigue mejorando en la última época": last_best["RNN"] >= 2 / 3,
+    "tras la primera época no difieren más allá del ruido": all(
+        c.within_noise for c in first_cmp.values()
+    ),
+    "la RNN y la mejor bidireccional siguen mejorando en la última época": min(
+        last_best["RNN"], last_best[best_bi]
+    )
+    >= 2,
+    "con la capa densa la mejor época llega antes": np.mean(best_epochs[dense_name])
+    < np.mean(best_epochs[best_bi]),
+    "con la capa densa ninguna semilla mejora en su última época": last_best[dense_name] == 0,
 }
 for claim, holds in CLAIMS_2.items():
     assert SMOKE or holds, f"Actividad 2: los datos contradicen «{claim}»"
@@ -548,9 +598,10 @@ display(
   solo cambia la dirección de lectura: con el mismo embedding que el modelo base ($E = 100$,
   $H = 50$ por dirección) la bidireccional logra {pct_pm(acc["BiRNN E=100, H=50"])}, a
   {signed_points(same_e_vs_rnn.difference)} de la RNN, dentro del ruido (dos errores estándar:
-  {num(200 * same_e_vs_rnn.standard_error, 1)} pp). La segunda dirección, por sí sola, no
-  mejora a la RNN aquí; la ventaja de la mejor viene de combinarla con un embedding más
-  pequeño.
+  {num(200 * same_e_vs_rnn.standard_error, 1)} pp). Con el mismo embedding, la segunda
+  dirección no mejora a la RNN; la ventaja aparece solo con $E = 50$. Como no se entrenó una
+  RNN unidireccional con $E = 50$, estos datos no separan cuánto se debe a la segunda dirección
+  y cuánto al embedding más pequeño.
   - *Dimensión del embedding* (con $H = 50$): {e_values}. Con $E = 25$ la red queda por debajo
     de $E = 100$ más allá del ruido ({signed_points(e_sweep.difference)} para $E = 100$): los 25
     componentes principales de Word2Vec pierden parte de lo que distingue a las palabras. Y
@@ -568,15 +619,20 @@ display(
 - **Capa densa de 100 unidades** antes de la salida (sobre {best_bi}): {pct_pm(acc[dense_name])}
   ({signed_points(dense_vs_bi.difference)}), con
   {num(imdb_runs[dense_name][0].parameters - imdb_runs[best_bi][0].parameters)} parámetros más:
-  no mejora más allá del ruido. El límite está en lo que la parte recurrente resume en su estado
-  final, no en la frontera de decisión que se traza sobre ese estado.
+  no mejora más allá del ruido: sobre el estado final de la BiRNN, una frontera de decisión no
+  lineal no agrega nada medible.
 - **Convergencia** (figura 1, por actualización; todos usan *batches* de 32, así que una época
-  son las mismas actualizaciones para todos). Tras la primera época, la exactitud en validación
-  es {pct_pm(first_epoch["RNN"])} para la RNN, {pct_pm(first_epoch[best_bi])} para {best_bi} y
-  {pct_pm(first_epoch[dense_name])} con la capa densa. La RNN no ha convergido del todo en
-  {IMDB_TRAIN.max_epochs} épocas: en {pct(last_best["RNN"], 0)} de sus semillas la mejor época
-  es la última. Una época de la BiRNN cuesta {num(seconds[best_bi] / seconds["RNN"], 1)} veces
-  la de la RNN.
+  son las mismas actualizaciones para todos). Ninguna arranca más rápido: tras la primera época,
+  la exactitud en validación es {pct_pm(first_epoch["RNN"])} para la RNN,
+  {pct_pm(first_epoch[best_bi])} para {best_bi} y {pct_pm(first_epoch[dense_name])} con la capa
+  densa, diferencias dentro del ruido. La RNN y {best_bi} no han convergido del todo en
+  {IMDB_TRAIN.max_epochs} épocas: en {last_best["RNN"]} y {last_best[best_bi]} de sus
+  {len(SEEDS)} semillas, respectivamente, la mejor época es la última, así que con más épocas
+  podrían mejorar algo. Con la capa densa, en cambio, la mejor época llega antes (épocas
+  {", ".join(map(str, best_epochs[dense_name]))}, frente a
+  {", ".join(map(str, best_epochs[best_bi]))} sin ella) y después la validación ya no mejora
+  en ninguna semilla: la capa densa llega antes a su mejor resultado, no a uno mejor. Una época
+  tarda {num(seconds[best_bi])} s con {best_bi} y {num(seconds["RNN"])} s con la RNN.
 """)
 )
 
@@ -610,7 +666,7 @@ fig = plot_learning_curves(
     xlabel="actualizaciones (batches de 32)",
     title="Figura 2. RNN, LSTM y GRU en IMDB (media y rango de 3 semillas)",
 )
-plt.show()
+mostrar(fig)
 
 # %% [markdown]
 # **¿Hasta dónde llega el gradiente?** La figura 3 mide, en modelos ya entrenados, la norma del
@@ -639,7 +695,7 @@ ax.set_ylabel("‖∂L/∂x_t‖ relativo al último token")
 ax.set_title(f"Figura 3. Gradiente respecto de cada palabra ({len(full)} críticas de prueba)")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
-plt.show()
+mostrar(fig)
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 acc3 = {k: values(imdb_runs[k], "test_accuracy") for k in activity3}
@@ -651,6 +707,12 @@ recurrent = {
 }
 far = min(100, len(profiles["RNN"]) - 1)
 reach = {k: profiles[k][far] / profiles[k][0] for k in activity3}
+gated = [r for k in ("LSTM", "GRU") for r in imdb_runs[k]]
+gated_best = [r.history.best_epoch for r in gated]
+epoch_seconds = {
+    k: np.mean([r.history.total_seconds / len(r.history.epochs) for r in imdb_runs[k]])
+    for k in activity3
+}
 CLAIMS_3 = {
     "la LSTM supera a la RNN": lstm_vs_rnn.a_better,
     "la GRU supera a la RNN": gru_vs_rnn.a_better,
@@ -662,6 +724,10 @@ CLAIMS_3 = {
     == 4 * recurrent["RNN"],
     "la GRU tiene 3 veces los pesos recurrentes de la RNN": recurrent["GRU"]
     == 3 * recurrent["RNN"],
+    "LSTM y GRU alcanzan su mejor época pronto y se detienen antes del límite": max(gated_best) <= 3
+    and all(len(r.history.epochs) < IMDB_TRAIN.max_epochs for r in gated),
+    "una época de la GRU tarda más que una de la LSTM": epoch_seconds["GRU"]
+    > epoch_seconds["LSTM"],
 }
 for claim, holds in CLAIMS_3.items():
     assert SMOKE or holds, f"Actividad 3: los datos contradicen «{claim}»"
@@ -677,9 +743,10 @@ display(
   {num(200 * gru_vs_lstm.standard_error, 1)} pp). La bolsa de palabras logra
   {pct(bow["test_accuracy"])} y ninguna red recurrente la alcanza: lee la crítica completa
   (las redes, {max_len} tokens), sus bigramas capturan negaciones como *not good*, y con 22 mil
-  críticas un modelo lineal bien regularizado compite con redes entrenadas pocas épocas. Lo que
-  agregan las compuertas es leer en orden con decenas de miles de pesos recurrentes, frente a
-  millones de atributos.
+  críticas un modelo lineal bien regularizado es difícil de superar. Las redes con compuertas,
+  además, sobreajustan pronto: su mejor época en validación está entre la {min(gated_best)} y la
+  {max(gated_best)}, y la parada temprana las detiene antes de las {IMDB_TRAIN.max_epochs}
+  épocas.
 - **Parámetros.** La parte recurrente tiene {num(recurrent["RNN"])} pesos en la RNN,
   {num(recurrent["GRU"])} en la GRU (×3: compuertas de actualización y de reinicio y el estado
   candidato, cada uno con su matriz de entrada, su matriz recurrente y sus sesgos) y
@@ -687,6 +754,11 @@ display(
   candidato de celda). El total ({num(imdb_runs["RNN"][0].parameters)},
   {num(imdb_runs["GRU"][0].parameters)} y {num(imdb_runs["LSTM"][0].parameters)}) sube mucho
   menos, porque el embedding ({num(V * E)}) es común a los tres.
+- **Costo.** Una época tarda {num(epoch_seconds["RNN"])} s con la RNN,
+  {num(epoch_seconds["LSTM"])} s con la LSTM y {num(epoch_seconds["GRU"])} s con la GRU (dos
+  entrenamientos a la vez, uno por núcleo). Que la GRU, con menos pesos, tarde más que la LSTM
+  se debe a la implementación de PyTorch para CPU: su capa GRU es más lenta que su capa LSTM
+  (`benchmarks/throughput.py` mide las dos capas solas).
 - **Por qué.** En la RNN, el gradiente que llega a una palabra lejana es un producto de
   jacobianos $\\partial h_t/\\partial h_{{t-1}} = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$; si sus
   normas son menores que 1 se **desvanece** geométricamente (y si son mayores, **explota**, lo que
@@ -740,7 +812,7 @@ fig = plot_learning_curves(
     title="Figura 4. Ablaciones sobre la RNN (media y rango de 3 semillas)",
     ncols=1,
 )
-plt.show()
+mostrar(fig)
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 step = ablation["RNN sin pérdida por paso"]
@@ -798,12 +870,31 @@ display(
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 p_of = {k: dict(zip(REVIEWS, probabilities[k], strict=True)) for k in activity3}
-assert SMOKE or all(p_of[k]["elogio"] > 0.5 > p_of[k]["crítica"] for k in activity3)
+CLAIMS_NEW = {
+    "los tres aciertan el elogio y la crítica directos": all(
+        p_of[k]["elogio"] > 0.5 > p_of[k]["crítica"] for k in activity3
+    ),
+    "los tres leen la negación como negativa": all(p_of[k]["negación"] < 0.5 for k in activity3),
+    "los tres leen el contraste como negativo": all(p_of[k]["contraste"] < 0.5 for k in activity3),
+    "el sarcasmo engaña a la LSTM y a la GRU, no a la RNN": min(
+        p_of["LSTM"]["sarcasmo"], p_of["GRU"]["sarcasmo"]
+    )
+    > 0.5
+    > p_of["RNN"]["sarcasmo"],
+}
+for claim, holds in CLAIMS_NEW.items():
+    assert SMOKE or holds, f"Críticas nuevas: los datos contradicen «{claim}»"
 display(
-    Markdown("""
-La tabla da $P(\\text{positiva})$, promedio de las tres semillas de cada modelo. Los tres
-modelos aciertan el elogio y la crítica directos; las filas siguientes muestran cómo tratan una
-negación, un contraste y un sarcasmo.
+    Markdown(f"""
+La tabla da $P(\\text{{positiva}})$, promedio de las tres semillas de cada modelo. Los tres
+modelos aciertan el elogio y la crítica directos. La **negación** los engaña a los tres: es una
+crítica positiva, pero le dan a lo más {pct(max(p_of[k]["negación"] for k in activity3), 0)}
+(probablemente, *bad* y *disappointed* pesan más que los *not* que las niegan). El
+**contraste** termina en la queja, y los tres lo leen como negativo. El **sarcasmo** engaña a
+la LSTM y a la GRU ({pct(p_of["LSTM"]["sarcasmo"], 0)} y {pct(p_of["GRU"]["sarcasmo"], 0)}),
+quizá por *great* y *brilliant*; la RNN lo deja cerca de la duda
+({pct(p_of["RNN"]["sarcasmo"], 0)}). Cinco frases no miden la exactitud de un modelo: solo
+ilustran casos difíciles.
 """)
 )
 
@@ -827,13 +918,12 @@ negación, un contraste y un sarcasmo.
 # (ambas direcciones concatenadas, sin proyección).
 #
 # **Entrenamiento y evaluación.** Se entrena con *teacher forcing* completo: en cada paso el
-# decodificador recibe el token correcto anterior (en nuestras pruebas, recibir la mitad de las
-# veces su propia predicción no mejoró el resultado y hacía el entrenamiento más lento), con
-# entropía cruzada que ignora el relleno. La evaluación es siempre **decodificación voraz
-# libre**: el modelo nunca ve los tokens correctos. La métrica principal es la **exactitud de
-# secuencia** (toda la salida, hasta e incluyendo `<eos>`, debe ser correcta); la exactitud por
-# token es secundaria. Ambos modelos usan el mismo protocolo: *batches* de 64, Adam con
-# decaimiento coseno, 12 épocas (se conserva la mejor en validación), tres semillas.
+# decodificador recibe el token correcto anterior, con entropía cruzada que ignora el relleno.
+# La evaluación es siempre **decodificación voraz libre**: el modelo nunca ve los tokens
+# correctos. La métrica principal es la **exactitud de secuencia** (toda la salida, hasta e
+# incluyendo `<eos>`, debe ser correcta); la exactitud por token es secundaria. Ambos modelos
+# usan el mismo protocolo: *batches* de 64, Adam con decaimiento coseno, 12 épocas (se conserva
+# la mejor en validación), tres semillas.
 
 # %%
 import inspect
@@ -983,7 +1073,7 @@ fig = plot_learning_curves(
     xlabel="actualizaciones (batches de 64)",
     title="Figura 5. Seq2Seq básico en SCAN (media y rango de 3 semillas)",
 )
-plt.show()
+mostrar(fig)
 
 target_lengths = np.array([len(t) for _, t in scan.test_pairs])
 LENGTH_BINS = {"1–8": (1, 8), "9–16": (9, 16), "17–24": (17, 24), "25–48": (25, 48)}
@@ -1026,6 +1116,7 @@ first = np.mean([r.history.epochs[0]["val_exact_match"] for r in basic_runs])
 first_tok = np.mean([r.history.epochs[0]["val_token_accuracy"] for r in basic_runs])
 errors = 1 - correct["Seq2Seq básico"]  # errores por par, promedio de las semillas
 long = target_lengths > 24
+long_commands = [src for (src, _), is_long in zip(scan.test_pairs, long, strict=True) if is_long]
 long_error_share = errors[long].sum() / errors.sum() if errors.sum() else 0.0
 train_loss = np.array([r.history.column("train_loss") for r in basic_runs])  # [semilla, época]
 val_loss = np.array([r.history.column("val_loss") for r in basic_runs])
@@ -1051,6 +1142,10 @@ CLAIMS_5 = {
     "la pérdida en validación sube más veces que la de entrenamiento": rises["val"]
     > rises["train"],
     "la exactitud de secuencia se estabiliza en las últimas épocas": last_spread < 0.01,
+    "las salidas largas vienen de dos cláusulas con un around repetido": all(
+        {"and", "after"} & set(c) and "around" in c and {"twice", "thrice"} & set(c)
+        for c in long_commands
+    ),
 }
 for claim, holds in CLAIMS_5.items():
     assert SMOKE or holds, f"Actividad 5: los datos contradicen «{claim}»"
@@ -1075,9 +1170,10 @@ secuencia y {pct_pm(tok["Seq2Seq básico"], 2)} de exactitud por token (en prome
   baja (en las tres últimas varía a lo más {num(100 * last_spread, 2)} pp en cada
   semilla).
 - **Dónde se equivoca** (tabla): las salidas de más de 24 acciones son el {pct(long.mean())} de
-  la prueba pero concentran el **{pct(long_error_share)}** de los errores. Son comandos con
-  `around`, `thrice` y conjunciones, que el decodificador debe reconstruir enteros desde un único
-  vector: el estado final del codificador.
+  la prueba pero concentran el **{pct(long_error_share)}** de los errores. Todas vienen de
+  comandos de dos cláusulas (`and` o `after`) con un `around` repetido (`twice` o `thrice`), que
+  el decodificador debe reconstruir enteros desde un único vector: el estado final del
+  codificador.
 """)
 )
 
@@ -1139,7 +1235,7 @@ fig = plot_learning_curves(
     xlabel="actualizaciones (batches de 64)",
     title="Figura 6. Seq2Seq básico y con atención en SCAN (media y rango de 3 semillas)",
 )
-plt.show()
+mostrar(fig)
 
 
 def updates_to_reach(run, threshold=0.9):
@@ -1227,8 +1323,8 @@ la partición simple.
   otra suman {num(100 * setbacks["Seq2Seq con atención"], 1)} pp por semilla, frente a
   {num(100 * setbacks["Seq2Seq básico"], 1)} pp), y ambos modelos pasan el
   90 % tras un número de actualizaciones parecido, dentro del ruido
-  ({num(np.mean(reach90["Seq2Seq con atención"]))} y {num(np.mean(reach90["Seq2Seq básico"]))}
-  en promedio).
+  ({num(np.mean(reach90["Seq2Seq con atención"]))} con atención y
+  {num(np.mean(reach90["Seq2Seq básico"]))} el básico, en promedio).
 - **Costo:** {num(extra)} parámetros más ({pct(attention_params / basic_params - 1)}) y épocas
   más caras (tabla): la atención agrega, en cada paso del decodificador, un producto con todos
   los estados del codificador, y con *input feeding* cada paso depende del anterior, así que el
@@ -1276,10 +1372,11 @@ for ax, out in zip(axes, decoded.values(), strict=True):
     plot_attention(
         out.attention.numpy(), out.command, out.tokens, ax=ax,
         title=f"«{' '.join(out.command)}»", xlabel="palabra del comando", ylabel="paso de salida",
+        colorbar_label="peso de atención",
     )  # fmt: skip
 fig.suptitle("Figura 7. Pesos de atención del modelo con atención (semilla 0)")
 fig.tight_layout()
-plt.show()
+mostrar(fig)
 for out in decoded.values():
     weights = out.attention.numpy()
     display(
@@ -1292,6 +1389,7 @@ for out in decoded.values():
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 report = {}
+verb_hits, turn_hits, turn_on_direction = [], [], []  # por paso, en ambas instancias
 for conj, out in decoded.items():
     weights = out.attention.numpy()
     words = out.command
@@ -1301,7 +1399,21 @@ for conj, out in decoded.items():
         for t in steps
         if t < len(weights)
     ]
+    uniform = [  # la parte de la cláusula si la atención se repartiera por igual entre las palabras
+        len(positions) / len(words)
+        for positions, steps in clause_spans(words)
+        for t in steps
+        if t < len(weights)
+    ]
+    top = [words[int(np.argmax(weights[t]))] for t in range(len(out.actions))]
     turns = [t for t, a in enumerate(out.actions) if a.startswith("I_TURN")]
+    verb_hits += [
+        top[t] == a.removeprefix("I_").lower()
+        for t, a in enumerate(out.actions)
+        if not a.startswith("I_TURN")
+    ]
+    turn_hits += [top[t] == "around" for t in turns]
+    turn_on_direction += [top[t] in ("left", "right") for t in turns]
     per_clause = [
         np.mean([weights[t, positions].sum() for t in steps])
         for positions, steps in clause_spans(words)
@@ -1309,18 +1421,20 @@ for conj, out in decoded.items():
     report[conj] = {
         "correct": out.actions == interpret(words),
         "clause_mass": float(np.mean(on_clause)),
+        "uniform": float(np.mean(uniform)),
         "per_clause": per_clause,
-        "turn_on_direction": np.mean(
-            [words[int(np.argmax(weights[t]))] in ("left", "right") for t in turns]
-        )
-        if turns
-        else float("nan"),
     }
 CLAIMS_8 = {
     "ambas instancias se traducen bien": all(r["correct"] for r in report.values()),
     "la mayor parte de la atención cae en la cláusula que se ejecuta, en cada cláusula": all(
         min(r["per_clause"]) > 0.5 for r in report.values()
     ),
+    "más que con un reparto uniforme": all(
+        r["clause_mass"] > r["uniform"] for r in report.values()
+    ),
+    "los pasos de un verbo miran sobre todo ese verbo": np.mean(verb_hits) > 0.5,
+    "los giros miran sobre todo around": bool(turn_hits) and np.mean(turn_hits) > 0.5,
+    "pocos giros miran left o right": np.mean(turn_on_direction) < 0.5,
 }
 for claim, holds in CLAIMS_8.items():
     assert SMOKE or holds, f"Actividad 8: los datos contradicen «{claim}»"
@@ -1334,18 +1448,22 @@ palabras del comando (suma 1; figura 7). Ambas instancias se traducen correctame
   la izquierda y en `{examples["after"]}` primero la de la derecha (`{first_clause}`). En promedio,
   el **{pct(report["and"]["clause_mass"])}** (con `and`) y el
   **{pct(report["after"]["clause_mass"])}** (con `after`) de la atención de cada paso cae sobre
-  las palabras de la cláusula que ese paso está ejecutando: el modelo aprendió el orden de
-  ejecución de cada conjunción sin que nadie le indicara la alineación: con `after`, la
-  atención está primero sobre todo en la cláusula de la derecha
-  ({pct(report["after"]["per_clause"][0])} de cada paso) y luego en la de la izquierda
-  ({pct(report["after"]["per_clause"][1])}).
+  las palabras de la cláusula que ese paso está ejecutando, frente al
+  {pct(report["and"]["uniform"])} y el {pct(report["after"]["uniform"])} que les daría un reparto
+  uniforme entre las palabras del comando. El modelo aprendió el orden de ejecución de cada
+  conjunción sin que nadie le indicara la alineación: con `after`, la atención está primero
+  sobre todo en la cláusula de la derecha ({pct(report["after"]["per_clause"][0])} de cada paso)
+  y luego en la de la izquierda ({pct(report["after"]["per_clause"][1])}).
+- **Dentro de la cláusula, alterna.** Los pasos que emiten la acción de un verbo (`I_JUMP`,
+  `I_LOOK`, `I_WALK`...) miran sobre todo ese verbo: es la palabra más atendida en
+  {sum(verb_hits)} de {len(verb_hits)} de esos pasos. Los que emiten un giro miran sobre todo
+  `around` ({sum(turn_hits)} de {len(turn_hits)}), no la dirección: el
+  máximo cae en `left` o `right` en solo {sum(turn_on_direction)} de {len(turn_on_direction)}.
 - **Cautela al leerla como alineación.** Las *keys* no son las palabras sino los estados del
-  codificador bidireccional, y cada uno mezcla información de todo el comando. Así, los pasos
-  que emiten un giro no miran necesariamente `left` o `right` (lo hacen en el
-  {pct(report["and"]["turn_on_direction"], 0)} de los giros de la primera instancia y el
-  {pct(report["after"]["turn_on_direction"], 0)} de la segunda). La atención indica qué parte del
-  comando se está ejecutando; la cuenta de repeticiones (`twice`, `thrice`, `around`) la lleva
-  el estado de la LSTM del decodificador.
+  codificador bidireccional, y cada uno mezcla información de todo el comando: el estado sobre
+  `around` puede llevar también la dirección del giro. La atención indica qué parte del comando
+  se está ejecutando; la cuenta de repeticiones (`twice`, `thrice`, `around`) la lleva el estado
+  de la LSTM del decodificador.
 """)
 )
 
@@ -1505,6 +1623,11 @@ CLAIMS_A = {
     > 0.99,
     "la mayoría de los errores de largo terminan demasiado pronto": min(length_errors.values())
     > 0.5,
+    "el entrenamiento de largo no tiene salidas de más de 22 acciones, la prueba sí": max(
+        len(t) for _, t in length_data.train_pairs + length_data.val_pairs
+    )
+    <= 22
+    < min(len(t) for _, t in length_data.test_pairs),
 }
 for claim, holds in CLAIMS_A.items():
     assert SMOKE or holds, f"Anexo: los datos contradicen «{claim}»"
@@ -1518,13 +1641,13 @@ cuando la prueba pide combinar lo aprendido de otra forma:
   prueba, frente a más del 99 % en la validación, que tiene salidas de los mismos largos que el
   entrenamiento. Lake y Baroni reportan {" y ".join(lake_baroni["largo"])}. Los errores son
   sobre todo salidas que terminan **demasiado pronto** ({pct(length_errors["Seq2Seq básico"])} y
-  {pct(length_errors["Seq2Seq con atención"])} de los errores): el decodificador nunca emitió más
-  de 22 acciones antes de `<eos>` y no generaliza a contar más allá.
+  {pct(length_errors["Seq2Seq con atención"])} de los errores): el modelo nunca vio en
+  entrenamiento una salida de más de 22 acciones, y no aprendió cuándo terminar una más larga.
 - **Jump:** {pct(g[("jump", "Seq2Seq básico")], 2)} y {pct(g[("jump", "Seq2Seq con atención")], 2)}
   (Lake y Baroni: {" y ".join(lake_baroni["jump"])}). El modelo vio `jump` solo como comando
   aislado, y no lo usa como a los otros verbos aunque `walk twice`, `run twice`... le mostraron
-  el patrón: su representación de `jump` no quedó en el mismo lugar que la de los verbos que
-  aparecen en contexto.
+  el patrón. Lake y Baroni observan que la representación de `jump` en el codificador no queda
+  cerca de la de los otros verbos: nada en los datos de entrenamiento lo obliga a ello.
 - Por qué: un Seq2Seq aprende la distribución de sus datos de entrenamiento, no las reglas que
   la generan; la partición simple premia interpolar, estas dos piden componer.
 """)

@@ -80,8 +80,10 @@ def plot_attention(
     title: str | None = None,
     xlabel: str = "input token",
     ylabel: str = "output step",
+    colorbar_label: str = "attention weight",
 ):
-    """Heatmap of attention weights ``[output steps, source tokens]`` with token labels."""
+    """Heatmap of attention weights ``[output steps, source tokens]`` with token labels and a
+    labelled colour bar; ``ValueError`` if the shape does not match the tokens."""
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (len(output_tokens), len(source_tokens)):
         raise ValueError(
@@ -102,5 +104,6 @@ def plot_attention(
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
+    bar.set_label(colorbar_label)
     return ax

@@ -44,6 +44,8 @@ def test_learning_curves_draw_one_mean_and_band_per_group_and_panel():
 def test_attention_heatmap_checks_shapes():
     ax = plot_attention(np.full((3, 2), 0.5), ["jump", "twice"], ["I_JUMP", "I_JUMP", "<eos>"])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["jump", "twice"]
+    ax = plot_attention(np.eye(2), ["a", "b"], ["x", "y"], colorbar_label="peso")
+    assert ax.figure.axes[-1].get_ylabel() == "peso"  # the colour bar's own axes
     with pytest.raises(ValueError, match="shape"):
         plot_attention(np.ones((2, 2)), ["jump"], ["I_JUMP", "<eos>"])
 
