@@ -115,7 +115,7 @@ def values(runs, key: str) -> list[float]:
 #   comparados, y su efecto se mide con una ablación.
 # - **Pérdida por paso en IMDB.** Todos los modelos de IMDB se entrenan con una pérdida auxiliar:
 #   además de la del *logit* final, la de la misma capa de salida aplicada al estado después de
-#   cada token (*target replication*, Lipton et al., 2016; peso 0,5). La predicción sigue siendo
+#   cada token (*target replication*, Lipton et al., 2016). La predicción sigue siendo
 #   el *logit* del último token; la ablación que sigue a la actividad 3 mide cuánto aporta.
 # - **Semillas.** Cada configuración se entrena con tres semillas (la semilla fija la
 #   inicialización, el orden de los *batches* y el *dropout*; las particiones no cambian). Las
@@ -622,9 +622,9 @@ display(
     pequeño ($H = 50$ gana por {num(100 * h_sweep.difference, 1)} pp, más allá del ruido).
 - **Capa densa de 100 unidades** antes de la salida (sobre {best_bi}): {pct_pm(acc[dense_name])},
   con {num(imdb_runs[dense_name][0].parameters - imdb_runs[best_bi][0].parameters)} parámetros
-  más. **No mejora**: en prueba queda {num(-100 * dense_vs_bi.difference, 1)} pp por debajo de
+  más. **No mejora**: en prueba queda {num(-100 * dense_vs_bi.difference, 2)} pp por debajo de
   {best_bi}, apenas más allá del ruido (dos errores estándar:
-  {num(200 * dense_vs_bi.standard_error, 1)} pp), y en validación la diferencia
+  {num(200 * dense_vs_bi.standard_error, 2)} pp), y en validación la diferencia
   ({signed_points(dense_vs_bi_val.difference)}) queda dentro del ruido (dos errores estándar:
   {num(200 * dense_vs_bi_val.standard_error, 1)} pp). Una frontera de decisión no lineal sobre
   el estado final de la BiRNN no ayuda aquí.
@@ -849,8 +849,7 @@ simple sobre {max_len} tokens. Con embeddings aleatorios en lugar de Word2Vec la
 de {signed_points(w2v.difference)}, que no supera el ruido. Word2Vec sí acelera el comienzo:
 tras la primera época, la RNN está en {pct_pm(first_ab["RNN"])} con Word2Vec y en
 {pct_pm(first_ab["RNN con embeddings aleatorios"])} con embeddings aleatorios, más allá del
-ruido; pero las 22 mil críticas de entrenamiento bastan para que los embeddings aleatorios la
-alcancen antes del final.
+ruido; pero los embeddings aleatorios la alcanzan antes del final.
 """)
 )
 
