@@ -19,9 +19,9 @@
 #
 # El notebook explica y muestra; el código (datos, modelos, entrenamiento, gráficos) está en el
 # paquete `rnnlib` de este repositorio, con sus pruebas. Cómo ejecutarlo está en el `README.md`.
-# Todas las cifras del texto se calculan aquí, y cada afirmación de una respuesta se comprueba
-# con un `assert` justo antes de mostrarla: si una nueva ejecución contradijera el texto, el
-# notebook se detendría en lugar de mostrar una respuesta falsa.
+# Todas las cifras del texto se calculan aquí, y cada comparación o conteo que afirma una
+# respuesta se comprueba con un `assert` justo antes de mostrarla: si una nueva ejecución
+# contradijera el texto, el notebook se detendría en lugar de mostrar una respuesta falsa.
 
 # %% tags=["parameters"]
 SMOKE = False  # True: subconjuntos pequeños y una época (prueba rápida de punta a punta)
@@ -32,6 +32,7 @@ RESULTS_PATH = "results.json"
 WORKERS = None  # procesos de entrenamiento en CPU; None: uno por núcleo
 
 # %%
+import inspect
 import json
 import platform
 import subprocess
@@ -66,6 +67,18 @@ def table(rows: dict, index_name: str) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(index_name)
 
 
+def todo_table(rows) -> pd.DataFrame:
+    """Para cada `TODO` de la plantilla, el método de `rnnlib` y la línea de código que lo
+    completa: `rows` son (TODO, método, comienzo de la línea), y cada línea debe existir."""
+    found = {}
+    for todo, method, start in rows:
+        lines = [line.strip() for line in inspect.getsource(method).splitlines()]
+        hits = [line for line in lines if line.startswith(start)]
+        assert len(hits) == 1, f"{method.__qualname__}: {len(hits)} líneas empiezan con {start!r}"
+        found[todo] = {"se completa en": method.__qualname__, "código": hits[0]}
+    return table(found, "TODO de la plantilla")
+
+
 class ComaDecimal(ScalarFormatter):
     """Las marcas de matplotlib, con coma decimal."""
 
@@ -81,21 +94,32 @@ class PorcentajeComa(PercentFormatter):
 
 
 def mostrar(fig) -> None:
-    """Muestra la figura con coma decimal en los ejes numéricos y las exactitudes en %."""
+    """Muestra la figura con coma decimal en los ejes numéricos, también en los de porcentaje."""
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):  # no los de palabras ni los logarítmicos
-            if type(axis.get_major_formatter()) is ScalarFormatter:
+            formatter = axis.get_major_formatter()
+            if type(formatter) is ScalarFormatter:
                 axis.set_major_formatter(ComaDecimal())
-        if "exactitud" in ax.get_ylabel():
-            ax.yaxis.set_major_formatter(PorcentajeComa(xmax=1, symbol=" %"))
+            elif type(formatter) is PercentFormatter:  # sin decimales: 72 %, no 72,0 %
+                axis.set_major_formatter(
+                    PorcentajeComa(xmax=formatter.xmax, decimals=0, symbol=" %")
+                )
     plt.show()
 
 
-def values(runs, key: str) -> list[float]:
-    """Una métrica por semilla: de la época elegida (val_*) o de la evaluación en prueba."""
+def values(runs, key: str, epoch: int | None = None) -> list[float]:
+    """Una métrica por semilla: de la época elegida (val_*), de la época `epoch` (1 = la
+    primera) o de la evaluación en prueba (test_*)."""
     if key.startswith("test_"):
         return [run.test[key.removeprefix("test_")] for run in runs]
+    if epoch is not None:
+        return [run.history.epochs[epoch - 1][key] for run in runs]
     return [run.best[key] for run in runs]
+
+
+def seconds_per_epoch(runs) -> float:
+    """Segundos por época, media de las semillas."""
+    return float(np.mean([run.history.seconds_per_epoch for run in runs]))
 
 
 # %% [markdown]
@@ -103,24 +127,31 @@ def values(runs, key: str) -> list[float]:
 #
 # - **Particiones.** De cada conjunto de entrenamiento se separa, con semilla fija, una
 #   partición de **validación**. Con ella se elige todo: la época que se conserva de cada
-#   entrenamiento, las dimensiones de la actividad 2 y cualquier otra decisión. El conjunto de
-#   **prueba** se evalúa una sola vez por modelo final, después de elegirlo.
+#   entrenamiento, las dimensiones de la actividad 2 y cualquier otra decisión. La exactitud en
+#   **prueba** de cada modelo final se calcula una sola vez, después de elegirlo, y nada se elige
+#   con ella; los análisis que siguen (errores por largo, mapas de atención) miran esos mismos
+#   modelos, ya fijados.
 # - **Un protocolo por comparación.** Los modelos que se comparan leen los mismos datos y se
 #   entrenan igual: mismo optimizador (Adam), tasa de aprendizaje con decaimiento coseno, mismo
 #   tamaño de *batch*, recorte del gradiente y la misma regla de detención: en IMDB, un máximo
 #   de épocas y parada temprana si la validación no mejora en dos épocas seguidas; en SCAN, el
 #   mismo número de épocas para ambos modelos, sin parada temprana (su exactitud en validación
 #   cae a veces una o dos épocas antes de subir otra vez). Siempre se conservan los pesos de la
-#   mejor época en validación. Toda técnica de entrenamiento se aplica a todos los modelos
-#   comparados, y su efecto se mide con una ablación.
+#   mejor época en validación. Toda técnica de entrenamiento (*dropout*, recorte, la pérdida por
+#   paso) se aplica a todos los modelos comparados; las dos que más pesan en la RNN, la pérdida
+#   por paso y los embeddings Word2Vec, se miden además con una ablación.
 # - **Pérdida por paso en IMDB.** Todos los modelos de IMDB se entrenan con una pérdida auxiliar:
 #   además de la del *logit* final, la de la misma capa de salida aplicada al estado después de
 #   cada token (*target replication*, Lipton et al., 2016). La predicción sigue siendo
 #   el *logit* del último token; la ablación que sigue a la actividad 3 mide cuánto aporta.
 # - **Semillas.** Cada configuración se entrena con tres semillas (la semilla fija la
 #   inicialización, el orden de los *batches* y el *dropout*; las particiones no cambian). Las
-#   tablas dan la media ± la desviación estándar. Una diferencia se considera real solo si supera
-#   dos errores estándar; si no, el texto dice que está **dentro del ruido**. Las diferencias se
+#   tablas dan la media ± la desviación estándar, y las figuras la media (línea) y el rango entre
+#   la peor y la mejor semilla (banda); con parada temprana, las últimas épocas de una curva
+#   promedian solo las semillas que llegaron a ellas. Una diferencia se considera real solo si
+#   supera dos errores estándar; si no, el texto dice que está **dentro del ruido**. Con tres
+#   semillas ese umbral es poco exigente, así que una diferencia que lo supera por poco se
+#   describe como tal. Las diferencias entre exactitudes se dan en puntos porcentuales (pp) y se
 #   calculan con las medias sin redondear, así que pueden diferir en una unidad del último
 #   decimal de la resta de las cifras redondeadas de las tablas.
 # - **Exactitud.** El enunciado habla de "precisión" en el sentido de *accuracy*: la fracción de
@@ -244,13 +275,15 @@ print(f"{len(experiments.names)} configuraciones × {len(SEEDS)} semillas en mar
 
 # %%
 sizes = {}
+SPLIT_NAMES = {"train": "entrenamiento", "test": "prueba", "unsup": "sin etiqueta"}
 for split, ds in imdb.items():
     labels = np.asarray(ds["label"][:])
     lengths = np.asarray(ds["num_tokens"][:])
-    sizes[split] = {
+    labelled = bool((labels >= 0).any())
+    sizes[SPLIT_NAMES[split]] = {
         "críticas": num(len(ds)),
-        "positivas": num(int((labels == 1).sum())),
-        "negativas": num(int((labels == 0).sum())),
+        "positivas": num(int((labels == 1).sum())) if labelled else "—",
+        "negativas": num(int((labels == 0).sum())) if labelled else "—",
         "tokens por crítica (media)": num(lengths.mean()),
         "tokens por crítica (mediana)": num(np.median(lengths)),
     }
@@ -261,7 +294,8 @@ print("ejemplo:", " ".join(imdb["train"][0]["tokens"][:30]), "...")
 # Las críticas tienen largos muy distintos. Para entrenar en *batches* se rellenan con `<pad>`
 # (`pad_sequence`), y el clasificador lee siempre el estado del **último token real** de cada
 # crítica, nunca uno calculado sobre el relleno (los tests lo comprueban); además, los *batches*
-# agrupan críticas de largo parecido, lo que casi elimina el cómputo sobre relleno. Cada crítica
+# agrupan críticas de largo parecido, lo que reduce el cómputo sobre relleno (la celda siguiente
+# mide cuánto). Cada crítica
 # se trunca a `max_len` tokens: su **comienzo** (la cuarta parte) y su **final** (el resto),
 # donde las críticas suelen anunciar y cerrar su veredicto. La figura muestra cuántas críticas
 # quedan cortadas.
@@ -269,12 +303,14 @@ print("ejemplo:", " ".join(imdb["train"][0]["tokens"][:30]), "...")
 # %%
 from collections import Counter
 
+from rnnlib.batching import BucketBatchSampler
+
 lengths = np.asarray(imdb["train"]["num_tokens"][:])
 max_len = IMDB_DATA["max_len"]
 fig, ax = plt.subplots(figsize=(8, 2.8))
 ax.hist(np.minimum(lengths, 1000), bins=60, color="tab:blue", alpha=0.8)
 ax.axvline(max_len, color="tab:red", ls="--", label=f"max_len = {max_len}")
-ax.set_title("Largo de las críticas de entrenamiento")
+ax.set_title("Figura 1. Largo de las críticas de entrenamiento")
 ax.set_xlabel("tokens por crítica (las de más de 1000 se cuentan en 1000)")
 ax.set_ylabel("críticas")
 ax.legend()
@@ -288,6 +324,21 @@ print(
     f"{max_len} tokens y se truncan; vocabulario: {num(V)} entradas (con <pad> y <unk>); "
     f"tokens <unk>: {pct(imdb_data.stats['train_unk_rate'], 2)} en entrenamiento y "
     f"{pct(imdb_data.stats['test_unk_rate'], 2)} en prueba"
+)
+train_lengths = np.array([len(s) for s in imdb_data.train.sequences])
+shuffled = np.random.default_rng(0).permutation(len(train_lengths))
+batch_sets = {
+    "de largo parecido": BucketBatchSampler(train_lengths, IMDB_TRAIN.batch_size).batches(),
+    "al azar": np.array_split(shuffled, len(shuffled) // IMDB_TRAIN.batch_size),
+}
+padding = {  # fracción de las posiciones de cada batch que son relleno
+    k: 1 - train_lengths.sum() / sum(len(b) * train_lengths[b].max() for b in batches)
+    for k, batches in batch_sets.items()
+}
+assert SMOKE or padding["de largo parecido"] < padding["al azar"], "el texto dice que reduce"
+print(
+    "relleno en los batches de entrenamiento:",
+    "; ".join(f"{pct(v)} con batches {k}" for k, v in padding.items()),
 )
 print(
     f"{num(len(rare))} palabras aparecen menos de {IMDB_DATA['min_freq']} veces; veinte al azar:",
@@ -323,7 +374,10 @@ print(
 #
 # El modelo (`rnnlib.models.SentimentRNN`, configurado por `rnnlib.ClassifierConfig`) es la
 # clase `RNN` del enunciado con una capa de embedding delante: embedding → RNN de **una capa con
-# estado de dimensión 100** → capa lineal a un *logit* → `sigmoid`. Para una capa recurrente con
+# estado de dimensión 100** → capa lineal a un *logit* → `sigmoid`. Al entrenar se aplica
+# *dropout* (`BASE["dropout"]`, una misma máscara en todos los pasos de una crítica: Gal y
+# Ghahramani, 2016) al embedding y al estado que lee la capa de salida; no agrega parámetros.
+# Para una capa recurrente con
 # `g` grupos de compuertas (RNN: `g = 1`; GRU: 3; LSTM: 4), entrada de dimensión $E$ y estado de
 # dimensión $H$, PyTorch guarda por grupo una matriz de entrada, una recurrente y **dos** vectores
 # de sesgo (`b_ih` y `b_hh`):
@@ -442,13 +496,15 @@ display(
   salida ({num(base_counts["output"])}) dependen solo de $E$ y $H$. El número de parámetros
   **no** depende del largo de las críticas ni de cuántas haya: la RNN aplica los mismos pesos en
   cada paso de tiempo, así que una crítica de 10 palabras y una de 1.000 usan los mismos
-  {num(base_counts["recurrent"])} pesos recurrentes.
+  {num(base_counts["recurrent"])} parámetros recurrentes.
 - **¿Cómo reducirlos sin reducir $H$?** Achicando la tabla de embeddings, que es casi todo el
   modelo: (i) embeddings más pequeños (con $E = 50$, {reduction["embeddings de dimensión 50"]}
   parámetros); (ii) un vocabulario más chico, con `min_freq` o `max_size` (con 10.000 palabras,
   {reduction["vocabulario de 10.000 palabras"]}); (iii) embeddings preentrenados **congelados**,
-  que dejan {num(frozen)} parámetros entrenables; otras opciones son compartir filas (*hashing*
-  de palabras, sub-palabras) o factorizar la tabla. Leer palabras *one-hot* sin embedding casi
+  que dejan {num(frozen)} parámetros entrenables; otras opciones son que varias palabras
+  compartan una misma fila (asignándolas con una función de *hash*), representar las palabras
+  por trozos (sub-palabras) que se repiten entre muchas de ellas, o escribir la tabla como el
+  producto de dos matrices más delgadas. Leer palabras *one-hot* sin embedding casi
   no ahorra: la matriz de entrada de la RNN tendría $H V$ pesos, tantos como la tabla de
   embeddings con $E = H$ ({num(one_hot)} en total, {num(base_params - one_hot)} menos que el
   modelo base).
@@ -470,25 +526,29 @@ display(
 # ("varíe la dimensión de los embeddings y de la capa lineal en ambas direcciones") se cubre en
 # sus dos lecturas, variando la dimensión del embedding $E \in \{25, 50, 100\}$ con $H = 50$ por
 # dirección (el mismo tamaño total de estado, $2 \times 50$, que el modelo base) y el estado por
-# dirección $H \in \{25, 50\}$ con $E = 100$; y la mejor de ellas **según validación** con una
-# capa densa de 100 unidades (ReLU) antes de la salida. Todas con el protocolo común: los mismos
-# tokens, el mismo tamaño de *batch*, la misma pérdida por paso y la misma regla de detención.
+# dirección $H \in \{25, 50\}$ con $E = 100$; la mejor de ellas **según validación** con una
+# capa densa de 100 unidades (ReLU) antes de la salida; y, si su embedding no es el del modelo
+# base, una RNN unidireccional con ese mismo embedding, para separar el efecto de la segunda
+# dirección del efecto del embedding. Todas con el protocolo común: los mismos tokens, el mismo
+# tamaño de *batch*, la misma pérdida por paso y la misma regla de detención.
 
 # %%
 from rnnlib.plots import plot_learning_curves
 
 imdb_runs = {name: experiments.runs(name) for name in ["RNN", *BIRNN]}
 best_bi = max(BIRNN, key=lambda name: mean_std(values(imdb_runs[name], "val_accuracy"))[0])
+best_e = BIRNN[best_bi].embedding_dim
 dense_name = f"{best_bi} + densa 100"
-dense_config = BIRNN[best_bi].replace(dense_size=100)
-experiments.submit(
-    dense_name,
-    dense_config,
-    IMDB_TRAIN,
-    imdb_data,
-    pretrained=pretrained[dense_config.embedding_dim],
-)
-imdb_runs[dense_name] = experiments.runs(dense_name)
+# control de la bidireccionalidad: la RNN unidireccional con el embedding de la mejor BiRNN
+uni_name = "RNN" if best_e == rnn_config.embedding_dim else f"RNN E={best_e}"
+followups = {
+    dense_name: BIRNN[best_bi].replace(dense_size=100),
+    uni_name: rnn_config.replace(embedding_dim=best_e),
+}
+for name, config in followups.items():
+    if name not in imdb_runs:
+        experiments.submit(name, config, IMDB_TRAIN, imdb_data, pretrained=pretrained[best_e])
+        imdb_runs[name] = experiments.runs(name)
 print(f"mejor RNN bidireccional según la exactitud media en validación: {best_bi}")
 
 
@@ -502,14 +562,12 @@ def runs_table(names) -> pd.DataFrame:
             "mejor época": ", ".join(str(r.history.best_epoch) for r in runs),
             "exactitud val.": pct_pm(values(runs, "val_accuracy")),
             "exactitud prueba": pct_pm(values(runs, "test_accuracy")),
-            "s por época": num(
-                np.mean([r.history.total_seconds / len(r.history.epochs) for r in runs])
-            ),
+            "s por época": num(seconds_per_epoch(runs)),
         }
     return table(rows, "modelo")
 
 
-activity2 = ["RNN", *BIRNN, dense_name]
+activity2 = list(dict.fromkeys(["RNN", uni_name, *BIRNN, dense_name]))
 display(runs_table(activity2))
 
 # %%
@@ -520,14 +578,15 @@ IMDB_PANELS = [
 fig = plot_learning_curves(
     {k: [r.history for r in imdb_runs[k]] for k in ["RNN", best_bi, dense_name]},
     IMDB_PANELS,
-    xlabel="actualizaciones (batches de 32)",
-    title="Figura 1. RNN, mejor BiRNN y BiRNN con capa densa (media y rango de 3 semillas)",
+    percent=["val_accuracy"],
+    xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
+    title="Figura 2. RNN, mejor BiRNN y BiRNN con capa densa (media y rango de 3 semillas)",
 )
 mostrar(fig)
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 acc = {k: values(imdb_runs[k], "test_accuracy") for k in activity2}
-first_epoch = {k: [r.history.epochs[0]["val_accuracy"] for r in imdb_runs[k]] for k in activity2}
+first_epoch = {k: values(imdb_runs[k], "val_accuracy", epoch=1) for k in activity2}
 last_best = {  # semillas cuya mejor época es la última que se entrenó
     k: sum(r.history.best_epoch == len(r.history.epochs) for r in imdb_runs[k]) for k in activity2
 }
@@ -536,10 +595,25 @@ first_cmp = {  # exactitud en validación tras la primera época, por pares
     (a, b): compare(first_epoch[a], first_epoch[b])
     for a, b in (("RNN", best_bi), ("RNN", dense_name), (best_bi, dense_name))
 }
+dense_dip = {  # la RNN frente a la capa densa tras la segunda y la tercera época
+    epoch: compare(  # (sin pasar del máximo de épocas: la prueba rápida entrena una)
+        values(imdb_runs["RNN"], "val_accuracy", epoch=min(epoch, IMDB_TRAIN.max_epochs)),
+        values(imdb_runs[dense_name], "val_accuracy", epoch=min(epoch, IMDB_TRAIN.max_epochs)),
+    )
+    for epoch in (2, 3)
+}
+last_lr = imdb_runs["RNN"][0].history.column("lr")[-2:][0]  # al empezar la última época
+train_end = {  # exactitud de entrenamiento en las dos últimas épocas, media de las semillas
+    k: np.mean([r.history.column("train_accuracy")[-2:] for r in imdb_runs[k]], axis=0)
+    for k in ("RNN", best_bi)
+}
 bi_vs_rnn = compare(acc[best_bi], acc["RNN"])
 val_acc = {k: values(imdb_runs[k], "val_accuracy") for k in activity2}
 bi_vs_rnn_val = compare(val_acc[best_bi], val_acc["RNN"])
 same_e_vs_rnn = compare(acc["BiRNN E=100, H=50"], acc["RNN"])  # el embedding del modelo base
+uni_vs_rnn = compare(acc[uni_name], acc["RNN"])  # solo cambia el embedding
+bi_vs_uni = compare(acc[best_bi], acc[uni_name])  # solo cambia la dirección
+bi_vs_uni_val = compare(val_acc[best_bi], val_acc[uni_name])
 dense_vs_bi = compare(acc[dense_name], acc[best_bi])
 dense_vs_bi_val = compare(val_acc[dense_name], val_acc[best_bi])
 e_sweep = compare(acc["BiRNN E=100, H=50"], acc["BiRNN E=25, H=50"])
@@ -553,10 +627,7 @@ gap = {
     for k in ("BiRNN E=50, H=50", "BiRNN E=100, H=50")
 }  # fmt: skip
 gap_e = compare(gap["BiRNN E=100, H=50"], gap["BiRNN E=50, H=50"])
-seconds = {
-    k: np.mean([r.history.total_seconds / len(r.history.epochs) for r in imdb_runs[k]])
-    for k in activity2
-}
+seconds = {k: seconds_per_epoch(imdb_runs[k]) for k in activity2}
 e_values = ", ".join(
     f"$E = {BIRNN[k].embedding_dim}$: {pct_pm(acc[k])}" for k in BIRNN if BIRNN[k].hidden_size == 50
 )
@@ -567,6 +638,9 @@ CLAIMS_2 = {
         same_e_vs_rnn.within_noise
     ),
     "la mejor RNN bidireccional es la de E = 50": best_bi == "BiRNN E=50, H=50",
+    "con E = 50, la RNN unidireccional no difiere del modelo base": uni_vs_rnn.within_noise,
+    "con E = 50, la segunda dirección mejora en prueba": bi_vs_uni.a_better,
+    "con E = 50, la segunda dirección no mejora en validación": bi_vs_uni_val.within_noise,
     "E = 25 queda por debajo de E = 100": e_sweep.a_better,
     "E = 50 supera a E = 100": e_middle.a_better,
     "con E = 100 la brecha entre entrenamiento y validación es mayor": gap_e.a_better,
@@ -583,6 +657,15 @@ CLAIMS_2 = {
     >= 2,
     "con la capa densa la mejor época llega antes": np.mean(best_epochs[dense_name])
     < np.mean(best_epochs[best_bi]),
+    "tras la segunda época la capa densa queda bajo la RNN más allá del ruido": dense_dip[
+        2
+    ].a_better,
+    "tras la tercera época, dentro del ruido": dense_dip[3].within_noise,
+    "la RNN se entrenó todas las épocas": len(imdb_runs["RNN"][0].history.epochs)
+    == IMDB_TRAIN.max_epochs,
+    "la exactitud de entrenamiento sube todavía en la última época": all(
+        v[-1] > v[0] for v in train_end.values()
+    ),
     "con la capa densa ninguna semilla mejora en su última época": last_best[dense_name] == 0,
 }
 for claim, holds in CLAIMS_2.items():
@@ -598,14 +681,22 @@ display(
   **{best_bi}**, con {pct_pm(acc[best_bi])} en prueba ({signed_points(bi_vs_rnn.difference)}
   respecto del modelo base; dos errores estándar son {num(200 * bi_vs_rnn.standard_error, 1)}
   pp): **mejora** al modelo base más allá del ruido, aunque por poco: en validación las dos
-  quedan dentro del ruido ({pct_pm(val_acc[best_bi])} frente a {pct_pm(val_acc["RNN"])}). Y no
-  solo cambia la dirección de lectura: con el mismo embedding que el modelo base ($E = 100$,
-  $H = 50$ por dirección) la bidireccional logra {pct_pm(acc["BiRNN E=100, H=50"])}, a
-  {signed_points(same_e_vs_rnn.difference)} de la RNN, dentro del ruido (dos errores estándar:
-  {num(200 * same_e_vs_rnn.standard_error, 1)} pp). Con el mismo embedding, la segunda
-  dirección no mejora a la RNN; la ventaja aparece solo con $E = 50$. Como no se entrenó una
-  RNN unidireccional con $E = 50$, estos datos no separan cuánto se debe a la segunda dirección
-  y cuánto al embedding más pequeño.
+  quedan dentro del ruido ({pct_pm(val_acc[best_bi])} frente a {pct_pm(val_acc["RNN"])}). Pero
+  la mejor BiRNN no difiere del modelo base solo en la dirección de lectura: también usa un
+  embedding más chico ($E = {best_e}$). Para separar ambos efectos se entrenó la RNN
+  unidireccional con ese mismo embedding (**{uni_name}**, $H = 100$: el mismo tamaño total de
+  estado que la bidireccional), que logra {pct_pm(acc[uni_name])}, dentro del ruido respecto
+  del modelo base ({signed_points(uni_vs_rnn.difference)}; dos errores estándar:
+  {num(200 * uni_vs_rnn.standard_error, 1)} pp): achicar el embedding no cambia a la RNN
+  unidireccional. Frente a ella, la segunda dirección aporta
+  {signed_points(bi_vs_uni.difference)} en prueba, más allá del ruido (dos errores estándar:
+  {num(200 * bi_vs_uni.standard_error, 1)} pp), aunque en validación la diferencia
+  ({signed_points(bi_vs_uni_val.difference)}) queda dentro del ruido. Con el embedding del modelo
+  base ($E = 100$, $H = 50$ por dirección), en cambio, la bidireccional logra
+  {pct_pm(acc["BiRNN E=100, H=50"])}, a {signed_points(same_e_vs_rnn.difference)} de la RNN,
+  dentro del ruido (dos errores estándar: {num(200 * same_e_vs_rnn.standard_error, 1)} pp). En
+  resumen, leer la crítica también de derecha a izquierda ayuda poco, solo con $E = {best_e}$, y
+  esa mejora no se ve en validación.
   - *Dimensión del embedding* (con $H = 50$): {e_values}. Con $E = 25$ la red queda por debajo
     de $E = 100$ más allá del ruido ($E = 100$ gana por {num(100 * e_sweep.difference, 1)} pp):
     probablemente, 25 dimensiones son pocas para distinguir las palabras. Y $E = 50$ supera a
@@ -614,9 +705,11 @@ display(
     {num(200 * e_middle.standard_error, 1)} pp): en la última época, la exactitud de
     entrenamiento supera a la de validación por {num(mean_std(gap["BiRNN E=100, H=50"])[0], 1)}
     pp con $E = 100$ y por {num(mean_std(gap["BiRNN E=50, H=50"])[0], 1)} pp con $E = 50$, una
-    brecha mayor más allá del ruido: el embedding de $E = 100$, que se entrena junto con la red,
-    tiene el doble de parámetros ({num(V * 100)} frente a {num(V * 50)}) y se ajusta más a las
-    22 mil críticas de entrenamiento. El mejor tamaño es intermedio.
+    brecha mayor más allá del ruido: probablemente, el embedding de $E = 100$, que se entrena
+    junto con la red, tiene el doble de parámetros ({num(V * 100)} frente a {num(V * 50)}) y se
+    ajusta más a las {num(len(imdb_data.train))} críticas de entrenamiento. En la bidireccional
+    el mejor tamaño es intermedio; en la RNN unidireccional, como se vio, pasar de $E = 100$ a
+    $E = 50$ no cambia el resultado más allá del ruido.
   - *Estado por dirección* (con $E = 100$): $H = 25$: {pct_pm(acc["BiRNN E=100, H=25"])};
     $H = 50$: {pct_pm(acc["BiRNN E=100, H=50"])}. Un estado de 25 por dirección es demasiado
     pequeño ($H = 50$ gana por {num(100 * h_sweep.difference, 1)} pp, más allá del ruido).
@@ -628,18 +721,25 @@ display(
   ({signed_points(dense_vs_bi_val.difference)}) queda dentro del ruido (dos errores estándar:
   {num(200 * dense_vs_bi_val.standard_error, 1)} pp). Una frontera de decisión no lineal sobre
   el estado final de la BiRNN no ayuda aquí.
-- **Convergencia** (figura 1, por actualización; todos usan *batches* de 32, así que una época
-  son las mismas actualizaciones para todos). Tras la primera época, la exactitud en validación
-  es {pct_pm(first_epoch["RNN"])} para la RNN,
+- **Convergencia** (figura 2, por actualización; todos usan *batches* de
+  {IMDB_TRAIN.batch_size}, así que una época son las mismas actualizaciones para todos). Tras
+  la primera época, la exactitud en validación es {pct_pm(first_epoch["RNN"])} para la RNN,
   {pct_pm(first_epoch[best_bi])} para {best_bi} y {pct_pm(first_epoch[dense_name])} con la capa
-  densa, diferencias dentro del ruido. La RNN y la {best_bi} no han convergido del todo en
-  {IMDB_TRAIN.max_epochs} épocas: en {last_best["RNN"]} y {last_best[best_bi]} de sus
-  {len(SEEDS)} semillas, respectivamente, la mejor época es la última, así que con más épocas
-  podrían mejorar algo. Con la capa densa, en cambio, la mejor época llega antes (épocas
-  {", ".join(map(str, best_epochs[dense_name]))}, frente a
+  densa, diferencias dentro del ruido. Después, con la capa densa la validación avanza a
+  saltos: tras la segunda época queda {num(100 * dense_dip[2].difference, 1)} pp por debajo de
+  la RNN, más allá del ruido (dos errores estándar: {num(200 * dense_dip[2].standard_error, 1)}
+  pp), y tras la tercera la diferencia ya está dentro del ruido. Su mejor época llega antes
+  (épocas {", ".join(map(str, best_epochs[dense_name]))}, frente a
   {", ".join(map(str, best_epochs[best_bi]))} sin ella) y después la validación ya no mejora
-  en ninguna semilla: la capa densa llega antes a su mejor resultado, no a uno mejor. Una época
-  tarda {num(seconds[best_bi])} s con {best_bi} y {num(seconds["RNN"])} s con la RNN.
+  en ninguna semilla: la parada temprana la detiene en una meseta, no en un resultado mejor.
+  La RNN y la {best_bi} mejoran hasta el final: la mejor época es la última en al menos
+  {min(last_best["RNN"], last_best[best_bi])} de las {len(SEEDS)} semillas de cada una, y la
+  exactitud de entrenamiento sube todavía en la última época (de {pct(train_end["RNN"][0])} a
+  {pct(train_end["RNN"][-1])} en la RNN). Pero en esa época, con el decaimiento coseno, la tasa
+  de aprendizaje parte de apenas el {pct(last_lr / IMDB_TRAIN.lr)} de la inicial y termina en
+  cero, así que esa última mejora es sobre todo el ajuste fino del final del decaimiento y no
+  prueba por sí sola que falten épocas. Una época tarda {num(seconds[best_bi])} s con {best_bi}
+  y {num(seconds["RNN"])} s con la RNN.
 """)
 )
 
@@ -670,24 +770,26 @@ display(table3)
 fig = plot_learning_curves(
     {k: [r.history for r in imdb_runs[k]] for k in activity3},
     IMDB_PANELS,
-    xlabel="actualizaciones (batches de 32)",
-    title="Figura 2. RNN, LSTM y GRU en IMDB (media y rango de 3 semillas)",
+    percent=["val_accuracy"],
+    xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
+    title="Figura 3. RNN, LSTM y GRU en IMDB (media y rango de 3 semillas)",
 )
 mostrar(fig)
 
 # %% [markdown]
-# **¿Hasta dónde llega el gradiente?** La figura 3 mide, en modelos ya entrenados, la norma del
-# gradiente de la pérdida respecto del embedding de cada palabra de entrada, según su distancia
-# al último token (`rnnlib.analysis.input_gradient_profile`), sobre críticas de prueba que
-# ocupan los `max_len` tokens completos: el mismo largo con que se entrenaron los tres modelos.
-# Es la medida directa del desvanecimiento del gradiente.
+# **¿Hasta dónde llega el gradiente?** La figura 4 mide, en modelos ya entrenados, la norma del
+# gradiente de la pérdida $L$ de la predicción (la entropía cruzada binaria del *logit* final,
+# sin el término por paso) respecto del embedding $x_t$ de cada palabra de entrada, según su
+# distancia al último token (`rnnlib.analysis.input_gradient_profile`), sobre críticas de
+# validación que ocupan los `max_len` tokens completos: el mismo largo con que se entrenaron los
+# tres modelos. Es la medida directa del desvanecimiento del gradiente.
 
 # %%
 from rnnlib.analysis import input_gradient_profile
 from rnnlib.batching import collate_labelled
 
-full = [i for i, s in enumerate(imdb_data.test.sequences) if len(s) == max_len][:256]
-ids, lengths_, labels = collate_labelled([imdb_data.test[i] for i in full])
+full = [i for i, s in enumerate(imdb_data.val.sequences) if len(s) == max_len][:256]
+ids, lengths_, labels = collate_labelled([imdb_data.val[i] for i in full])
 profiles = {
     k: np.mean(
         [input_gradient_profile(r.model, ids, lengths_, labels) for r in imdb_runs[k]], axis=0
@@ -698,8 +800,8 @@ fig, ax = plt.subplots(figsize=(8, 3.2))
 for name, profile in profiles.items():
     ax.semilogy(profile / profile[0], label=name)
 ax.set_xlabel("distancia al último token (palabras)")
-ax.set_ylabel("‖∂L/∂x_t‖ relativo al último token")
-ax.set_title(f"Figura 3. Gradiente respecto de cada palabra ({len(full)} críticas de prueba)")
+ax.set_ylabel(r"$\|\partial L / \partial x_t\|$ relativo al último token")
+ax.set_title(f"Figura 4. Gradiente respecto de cada palabra ({len(full)} críticas de validación)")
 ax.grid(alpha=0.3, which="both")
 ax.legend()
 mostrar(fig)
@@ -718,10 +820,7 @@ gated = [r for k in ("LSTM", "GRU") for r in imdb_runs[k]]
 bench = json.loads(Path("benchmarks/results.json").read_text(encoding="utf-8"))
 kernel = {k: bench["sentiment"][k.lower()]["final"]["kernel_tokens_per_s"] for k in ("LSTM", "GRU")}
 gated_best = [r.history.best_epoch for r in gated]
-epoch_seconds = {
-    k: np.mean([r.history.total_seconds / len(r.history.epochs) for r in imdb_runs[k]])
-    for k in activity3
-}
+epoch_seconds = {k: seconds_per_epoch(imdb_runs[k]) for k in activity3}
 CLAIMS_3 = {
     "la LSTM supera a la RNN": lstm_vs_rnn.a_better,
     "la GRU supera a la RNN": gru_vs_rnn.a_better,
@@ -738,6 +837,10 @@ CLAIMS_3 = {
     "una época de la GRU tarda más que una de la LSTM": epoch_seconds["GRU"]
     > epoch_seconds["LSTM"],
     "la capa GRU de PyTorch es más lenta en CPU que la LSTM": kernel["GRU"] < kernel["LSTM"],
+    "GRU y LSTM no difieren más allá del ruido": gru_vs_lstm.within_noise,
+    "la capa explica parte de la diferencia de tiempo, no toda": 1
+    < kernel["LSTM"] / kernel["GRU"]
+    < epoch_seconds["GRU"] / epoch_seconds["LSTM"],
 }
 for claim, holds in CLAIMS_3.items():
     assert SMOKE or holds, f"Actividad 3: los datos contradicen «{claim}»"
@@ -748,16 +851,16 @@ display(
 - **Calidad.** La LSTM alcanza **{pct_pm(acc3["LSTM"])}** de exactitud en prueba y la GRU
   {pct_pm(acc3["GRU"])}, frente a {pct_pm(acc3["RNN"])} de la RNN: la LSTM supera a la RNN por
   {signed_points(lstm_vs_rnn.difference)} y la GRU por {signed_points(gru_vs_rnn.difference)},
-  ambas más allá del ruido entre semillas (figura 2). Entre GRU y LSTM hay
-  {signed_points(gru_vs_lstm.difference)} (dos errores estándar:
+  ambas más allá del ruido entre semillas (figura 3). Entre GRU y LSTM hay
+  {signed_points(gru_vs_lstm.difference)}, dentro del ruido (dos errores estándar:
   {num(200 * gru_vs_lstm.standard_error, 1)} pp). La bolsa de palabras logra
   {pct(bow["test_accuracy"])} y ninguna red recurrente la alcanza: lee la crítica completa
-  (las redes, {max_len} tokens), sus bigramas capturan negaciones como *not good*, y con 22 mil
-  críticas un modelo lineal bien regularizado es difícil de superar. Las redes con compuertas,
-  además, sobreajustan pronto: su mejor época en validación está entre la {min(gated_best)} y la
-  {max(gated_best)}, y la parada temprana las detiene antes de las {IMDB_TRAIN.max_epochs}
-  épocas.
-- **Parámetros.** La parte recurrente tiene {num(recurrent["RNN"])} pesos en la RNN,
+  (las redes, {max_len} tokens), sus bigramas capturan negaciones como *not good*, y con
+  {num(len(imdb_data.train))} críticas un modelo lineal bien regularizado es difícil de
+  superar. Las redes con compuertas, además, sobreajustan pronto: su mejor época en validación
+  está entre la {min(gated_best)} y la {max(gated_best)}, y la parada temprana las detiene antes
+  de las {IMDB_TRAIN.max_epochs} épocas.
+- **Parámetros.** La parte recurrente tiene {num(recurrent["RNN"])} parámetros en la RNN,
   {num(recurrent["GRU"])} en la GRU (×3: compuertas de actualización y de reinicio y el estado
   candidato, cada uno con su matriz de entrada, su matriz recurrente y sus sesgos) y
   {num(recurrent["LSTM"])} en la LSTM (×4: compuertas de entrada, olvido y salida y el
@@ -767,16 +870,19 @@ display(
 - **Costo.** Una época tarda {num(epoch_seconds["RNN"])} s con la RNN,
   {num(epoch_seconds["LSTM"])} s con la LSTM y {num(epoch_seconds["GRU"])} s con la GRU (dos
   entrenamientos a la vez, uno por núcleo, así que cada tiempo depende también del otro). Que la
-  GRU, con menos pesos, tarde más que la LSTM viene de la implementación de PyTorch para CPU:
-  medidas solas (`benchmarks/throughput.py`, con *batches* de {bench["settings"]["batch_size"]}
-  críticas de {bench["settings"]["max_len"]} tokens; sus cifras están en
-  `benchmarks/results.json`), su capa GRU procesa {num(kernel["GRU"])} tokens por segundo y su
-  capa LSTM {num(kernel["LSTM"])}.
+  GRU, con menos pesos, tarde más que la LSTM viene en buena parte de la implementación de
+  PyTorch para CPU: medidas solas (`benchmarks/throughput.py`, con *batches* de
+  {bench["settings"]["batch_size"]} críticas de {bench["settings"]["max_len"]} tokens; sus
+  cifras están en `benchmarks/results.json`), su capa GRU procesa {num(kernel["GRU"])} tokens
+  por segundo y su capa LSTM {num(kernel["LSTM"])}, {num(kernel["LSTM"] / kernel["GRU"], 2)}
+  veces más; la época de la GRU tarda {num(epoch_seconds["GRU"] / epoch_seconds["LSTM"], 2)}
+  veces la de la LSTM, y el resto de la diferencia queda sin medir aquí (el entrenamiento usa
+  *batches* de otro tamaño y comparte la máquina con otro entrenamiento).
 - **Por qué.** En la RNN, el gradiente que llega a una palabra lejana es un producto de
   jacobianos $\\partial h_t/\\partial h_{{t-1}} = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$; si sus
   normas son menores que 1 se **desvanece** geométricamente (y si son mayores, **explota**, lo que
-  obliga a recortar el gradiente). La figura 3 lo mide: a {far} palabras del final, el gradiente
-  respecto de la entrada es {num(reach["RNN"], 6)} veces el del último token en la RNN, frente a
+  obliga a recortar el gradiente). La figura 4 lo mide: a {far} palabras del final, el gradiente
+  respecto de la entrada es {num(reach["RNN"], 4)} veces el del último token en la RNN, frente a
   {num(reach["LSTM"], 4)} en la LSTM y {num(reach["GRU"], 4)} en la GRU. La celda de la LSTM se
   actualiza de forma aditiva ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$) y, con la
   compuerta de olvido cerca de 1, el gradiente se conserva en buena parte: el modelo puede usar
@@ -821,8 +927,9 @@ display(
 fig = plot_learning_curves(
     {k: [r.history for r in v] for k, v in ablation_runs.items()},
     [("val_accuracy", "exactitud en validación")],
-    xlabel="actualizaciones (batches de 32)",
-    title="Figura 4. Ablaciones sobre la RNN (media y rango de 3 semillas)",
+    percent=["val_accuracy"],
+    xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
+    title="Figura 5. Ablaciones sobre la RNN (media y rango de 3 semillas)",
     ncols=1,
 )
 mostrar(fig)
@@ -830,7 +937,7 @@ mostrar(fig)
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 step = ablation["RNN sin pérdida por paso"]
 w2v = ablation["RNN con embeddings aleatorios"]
-first_ab = {k: [r.history.epochs[0]["val_accuracy"] for r in v] for k, v in ablation_runs.items()}
+first_ab = {k: values(v, "val_accuracy", epoch=1) for k, v in ablation_runs.items()}
 w2v_start = compare(first_ab["RNN"], first_ab["RNN con embeddings aleatorios"])
 CLAIMS_AB = {
     "la pérdida por paso mejora la RNN": step.a_better,
@@ -842,10 +949,10 @@ for claim, holds in CLAIMS_AB.items():
     assert SMOKE or holds, f"Ablaciones: los datos contradicen «{claim}»"
 display(
     Markdown(f"""
-**Respuesta (ablaciones, figura 4).** Sin la pérdida por paso, la RNN pierde
+**Respuesta (ablaciones, figura 5).** Sin la pérdida por paso, la RNN pierde
 {num(100 * step.difference, 1)} pp de exactitud en validación, más allá del ruido (dos errores
-estándar: {num(200 * step.standard_error, 1)} pp): es la técnica que más ayuda a la RNN
-simple sobre {max_len} tokens. Con embeddings aleatorios en lugar de Word2Vec la diferencia es
+estándar: {num(200 * step.standard_error, 1)} pp): de las dos medidas, es la que más ayuda a la
+RNN simple sobre {max_len} tokens. Con embeddings aleatorios en lugar de Word2Vec la diferencia es
 de {signed_points(w2v.difference)}, que no supera el ruido. Word2Vec sí acelera el comienzo:
 tras la primera época, la RNN está en {pct_pm(first_ab["RNN"])} con Word2Vec y en
 {pct_pm(first_ab["RNN con embeddings aleatorios"])} con embeddings aleatorios, más allá del
@@ -944,8 +1051,6 @@ ilustran casos difíciles.
 # la mejor en validación), tres semillas.
 
 # %%
-import inspect
-
 from IPython.display import Code
 
 from rnnlib.models.seq2seq import (
@@ -997,6 +1102,15 @@ print("acciones:", " ".join(target_words))
 # toda la secuencia en una sola llamada (`_teacher_forced`: mismos números, más rápido).
 
 # %%
+display(
+    todo_table(
+        [
+            ("W_vocab = Linear(...)", DecoderModule.__init__, "self.W_vocab ="),
+            ("lstm_cell = LSTMCell(...)", DecoderModule.__init__, "self.lstm_cell ="),
+            ("P_t = ... (logits con W_vocab)", DecoderModule._step, "P_t ="),
+        ]
+    )
+)
 display(Code(inspect.getsource(Encoder), language="python"))
 display(Code(inspect.getsource(_GreedyDecoder), language="python"))
 display(Code(inspect.getsource(DecoderModule), language="python"))
@@ -1018,7 +1132,12 @@ scan_params = {name: num_trainable_parameters(Seq2Seq(c)) for name, c in scan_co
 display(
     table(
         {
-            label: {name: num(c.parameter_count()[key]) for name, c in scan_configs.items()}
+            label: {
+                name: "—"  # el modelo básico no tiene módulo de atención
+                if key == "attention" and not c.attention
+                else num(c.parameter_count()[key])
+                for name, c in scan_configs.items()
+            }
             for key, label in parts.items()
         }
         | {"total (num_trainable_parameters)": {n: num(p) for n, p in scan_params.items()}},
@@ -1077,7 +1196,7 @@ display(
 # %% [markdown]
 # ## Actividad 5 — Entrenamiento del modelo básico
 #
-# La figura 5 muestra, por actualización, la pérdida de entrenamiento y, en validación y con
+# La figura 6 muestra, por actualización, la pérdida de entrenamiento y, en validación y con
 # decodificación libre, la pérdida, la exactitud por token y la exactitud de secuencia. El
 # conjunto de prueba se evalúa una vez, con el modelo de la mejor época en validación.
 
@@ -1086,14 +1205,17 @@ scan_runs = {name: experiments.runs(name) for name in SCAN_MODELS}
 SCAN_PANELS = [
     ("train_loss", "pérdida de entrenamiento\n(teacher forcing)"),
     ("val_loss", "pérdida en validación\n(decodificación libre)"),
+    ("train_accuracy", "exactitud por token en\nentrenamiento (teacher forcing)"),
     ("val_token_accuracy", "exactitud por token\nen validación"),
     ("val_exact_match", "exactitud de secuencia\nen validación"),
 ]
+SCAN_PERCENT = ["train_accuracy", "val_token_accuracy", "val_exact_match"]
 fig = plot_learning_curves(
     {"Seq2Seq básico": [r.history for r in scan_runs["Seq2Seq básico"]]},
     SCAN_PANELS,
-    xlabel="actualizaciones (batches de 64)",
-    title="Figura 5. Seq2Seq básico en SCAN (media y rango de 3 semillas)",
+    percent=SCAN_PERCENT,
+    xlabel=f"actualizaciones (batches de {SCAN_TRAIN.batch_size})",
+    title="Figura 6. Seq2Seq básico en SCAN (media y rango de 3 semillas)",
 )
 mostrar(fig)
 
@@ -1124,7 +1246,7 @@ display(
                 k: num(((target_lengths >= lo) & (target_lengths <= hi)).sum())
                 for k, (lo, hi) in LENGTH_BINS.items()
             },
-            "Seq2Seq básico": by_length("Seq2Seq básico"),
+            "exactitud de secuencia, Seq2Seq básico": by_length("Seq2Seq básico"),
         },
         "largo de la salida (acciones)",
     ).T
@@ -1134,14 +1256,16 @@ display(
 from itertools import pairwise
 
 basic_runs = scan_runs["Seq2Seq básico"]
-first = np.mean([r.history.epochs[0]["val_exact_match"] for r in basic_runs])
-first_tok = np.mean([r.history.epochs[0]["val_token_accuracy"] for r in basic_runs])
+first = np.mean(values(basic_runs, "val_exact_match", epoch=1))
+first_tok = np.mean(values(basic_runs, "val_token_accuracy", epoch=1))
 errors = 1 - correct["Seq2Seq básico"]  # errores por par, promedio de las semillas
 long = target_lengths > 24
 long_commands = [src for (src, _), is_long in zip(scan.test_pairs, long, strict=True) if is_long]
 long_error_share = errors[long].sum() / errors.sum() if errors.sum() else 0.0
 train_loss = np.array([r.history.column("train_loss") for r in basic_runs])  # [semilla, época]
 val_loss = np.array([r.history.column("val_loss") for r in basic_runs])
+train_tok = np.array([r.history.column("train_accuracy") for r in basic_runs])
+val_tok = np.array([r.history.column("val_token_accuracy") for r in basic_runs])
 second_to_first = train_loss[:, min(1, train_loss.shape[1] - 1)].mean() / train_loss[:, 0].mean()
 rises = {
     name: int((np.diff(losses, axis=1) > 0).sum())
@@ -1163,6 +1287,9 @@ CLAIMS_5 = {
     ).all(),
     "la pérdida en validación sube más veces que la de entrenamiento": rises["val"]
     > rises["train"],
+    "la exactitud por token es mayor en entrenamiento en cada época": (
+        train_tok.mean(axis=0) > val_tok.mean(axis=0)
+    ).all(),
     "la exactitud de secuencia se estabiliza en las últimas épocas": last_spread < 0.01,
     "las salidas largas vienen de dos cláusulas con un around repetido": all(
         {"and", "after"} & set(c) and "around" in c and {"twice", "thrice"} & set(c)
@@ -1178,14 +1305,16 @@ display(
 secuencia y {pct_pm(tok["Seq2Seq básico"], 2)} de exactitud por token (en promedio
 {num(errors.sum())} secuencias con algún error por semilla).
 
-- **La pérdida** de entrenamiento baja rápido en las primeras épocas (figura 5; tras la segunda
+- **La pérdida** de entrenamiento baja rápido en las primeras épocas (figura 6; tras la segunda
   ya es el {pct(second_to_first, 0)} de la primera): probablemente, lo fácil de SCAN —primitivas,
   giros,
   repeticiones cortas— se aprende primero. La pérdida en validación se calcula con
   decodificación libre (el modelo recibe sus propias predicciones, no las correctas), por eso es
   mayor que la de entrenamiento con *teacher forcing* en cada época y oscila más (sube de una
   época a la siguiente {rises["val"]} veces en las {len(basic_runs)} semillas; la de
-  entrenamiento, {rises["train"]}).
+  entrenamiento, {rises["train"]}). Por lo mismo, la exactitud por token en entrenamiento queda
+  en cada época por encima de la de validación, y en la última llega a
+  {pct(train_tok[:, -1].mean(), 2)} (en validación, {pct(val_tok[:, -1].mean(), 2)}).
 - **La exactitud por token sube antes que la de secuencia:** tras la primera época es
   {pct(first_tok)} por token pero {pct(first)} de secuencias exactas, porque basta un token
   equivocado para perder la secuencia. La exactitud de secuencia en validación sube a saltos y
@@ -1219,6 +1348,18 @@ secuencia y {pct_pm(tok["Seq2Seq básico"], 2)} de exactitud por token (en prome
 # actividad 8.
 
 # %%
+display(
+    todo_table(
+        [
+            ("W_vocab = Linear(...)", AttentionDecoderModule.__init__, "self.W_vocab ="),
+            ("lstm_cell = LSTMCell(...)", AttentionDecoderModule.__init__, "self.lstm_cell ="),
+            ("AttentionModule: puntajes q·K/√m", AttentionModule.attend, "scores ="),
+            ("AttentionModule: softmax", AttentionModule.attend, "weights ="),
+            ("AttentionModule: O_t = Σ a_n V_n", AttentionModule.attend, "attended ="),
+            ("P_t = W_vocab([h_t; O_t])", AttentionDecoderModule._output, "return self.W_vocab("),
+        ]
+    )
+)
 display(Code(inspect.getsource(AttentionModule), language="python"))
 display(Code(inspect.getsource(AttentionDecoderModule), language="python"))
 
@@ -1256,8 +1397,9 @@ display(
 fig = plot_learning_curves(
     {name: [r.history for r in runs] for name, runs in scan_runs.items()},
     SCAN_PANELS,
-    xlabel="actualizaciones (batches de 64)",
-    title="Figura 6. Seq2Seq básico y con atención en SCAN (media y rango de 3 semillas)",
+    percent=SCAN_PERCENT,
+    xlabel=f"actualizaciones (batches de {SCAN_TRAIN.batch_size})",
+    title="Figura 7. Seq2Seq básico y con atención en SCAN (media y rango de 3 semillas)",
 )
 mostrar(fig)
 
@@ -1279,9 +1421,7 @@ display(
                 "actualizaciones hasta 90 % en validación": ", ".join(
                     num(u) for u in reach90[name]
                 ),
-                "s por época": num(
-                    np.mean([r.history.total_seconds / len(r.history.epochs) for r in runs]), 1
-                ),
+                "s por época": num(seconds_per_epoch(runs), 1),
             }
             for name, runs in scan_runs.items()
         },
@@ -1295,7 +1435,7 @@ display(
                 k: num(((target_lengths >= lo) & (target_lengths <= hi)).sum())
                 for k, (lo, hi) in LENGTH_BINS.items()
             },
-            **{name: by_length(name) for name in scan_runs},
+            **{f"exactitud de secuencia, {name}": by_length(name) for name in scan_runs},
         },
         "largo de la salida (acciones)",
     ).T
@@ -1303,9 +1443,7 @@ display(
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 att_vs_basic = compare(em["Seq2Seq con atención"], em["Seq2Seq básico"])
-first_em = {
-    name: [r.history.epochs[0]["val_exact_match"] for r in runs] for name, runs in scan_runs.items()
-}
+first_em = {name: values(runs, "val_exact_match", epoch=1) for name, runs in scan_runs.items()}
 early = compare(first_em["Seq2Seq con atención"], first_em["Seq2Seq básico"])
 to90 = compare(reach90["Seq2Seq básico"], reach90["Seq2Seq con atención"])
 long_acc = {name: correct[name][target_lengths > 24].mean() for name in scan_runs}
@@ -1313,24 +1451,20 @@ fewer_errors = {  # errores por semilla que la atención evita, en salidas larga
     part: (correct["Seq2Seq con atención"][rows] - correct["Seq2Seq básico"][rows]).sum()
     for part, rows in (("largas", target_lengths > 24), ("cortas", target_lengths <= 24))
 }
-scan_epoch_seconds = {
-    name: np.mean([r.history.total_seconds / len(r.history.epochs) for r in runs])
+scan_epoch_seconds = {name: seconds_per_epoch(runs) for name, runs in scan_runs.items()}
+setbacks = {  # por semilla, suma de las caídas de la exactitud de secuencia en validación
+    name: [
+        sum(max(0.0, a - b) for a, b in pairwise(r.history.column("val_exact_match"))) for r in runs
+    ]
     for name, runs in scan_runs.items()
 }
-setbacks = {  # suma de las caídas de la exactitud de secuencia en validación, media por semilla
-    name: np.mean(
-        [
-            sum(max(0.0, a - b) for a, b in pairwise(r.history.column("val_exact_match")))
-            for r in runs
-        ]
-    )
-    for name, runs in scan_runs.items()
-}
+oscillation = compare(setbacks["Seq2Seq con atención"], setbacks["Seq2Seq básico"])
 CLAIMS_7 = {
     "la atención supera al modelo básico": att_vs_basic.a_better,
     "la atención empieza más arriba": early.a_better,
-    "la curva de la atención oscila más": setbacks["Seq2Seq con atención"]
-    > setbacks["Seq2Seq básico"],
+    "la curva de la atención retrocede más en promedio, dentro del ruido": (
+        oscillation.difference > 0 and oscillation.within_noise
+    ),
     "ambos llegan al 90 % tras un número de actualizaciones parecido": to90.within_noise,
     "la atención se equivoca menos en las salidas largas": long_acc["Seq2Seq con atención"]
     > long_acc["Seq2Seq básico"],
@@ -1355,12 +1489,12 @@ la partición simple.
   errores en esas salidas y {num(fewer_errors["cortas"], 1)} en las demás.
   Sin atención, todo el comando debe comprimirse en el estado final del codificador; con
   atención, el decodificador vuelve a mirar en cada paso la parte del comando que ejecuta.
-- **Convergencia** (figura 6): la atención empieza mucho más arriba —tras la primera época,
+- **Convergencia** (figura 7): la atención empieza mucho más arriba —tras la primera época,
   {pct_pm(first_em["Seq2Seq con atención"])} de exactitud de secuencia en validación frente a
-  {pct_pm(first_em["Seq2Seq básico"])}—, pero su curva oscila más en promedio (sus caídas de una
-  época a
-  otra suman {num(100 * setbacks["Seq2Seq con atención"], 1)} pp por semilla, frente a
-  {num(100 * setbacks["Seq2Seq básico"], 1)} pp), y ambos modelos pasan el
+  {pct_pm(first_em["Seq2Seq básico"])}—. Su curva retrocede más en promedio (sus caídas de una
+  época a otra suman {num(100 * oscillation.mean_a, 1)} pp por semilla, frente a
+  {num(100 * oscillation.mean_b, 1)} pp), pero esa diferencia queda dentro del ruido (dos
+  errores estándar: {num(200 * oscillation.standard_error, 1)} pp). Ambos modelos pasan el
   90 % tras un número de actualizaciones parecido, dentro del ruido
   ({num(np.mean(reach90["Seq2Seq con atención"]))} con atención y
   {num(np.mean(reach90["Seq2Seq básico"]))} el básico, en promedio).
@@ -1374,11 +1508,12 @@ la partición simple.
 # %% [markdown]
 # ## Actividad 8 — Coeficientes de atención
 #
-# Dos instancias del conjunto de prueba, una con `and` y otra con `after`, decodificadas por el
-# modelo con atención (semilla 0) con `rnnlib.translation.translate`, que devuelve las acciones
-# emitidas y la matriz de atención `[paso de salida, palabra del comando]`. Para comentarlas se
-# usa la semántica de SCAN (`rnnlib.data.scan.clause_spans`): en `x and y` se ejecuta primero `x`,
-# en `x after y` primero `y`; así se sabe qué cláusula produce cada paso de salida.
+# Dos instancias del conjunto de prueba, una con `and` y otra con `after`, elegidas por una regla
+# fija (la celda la imprime) y no a mano, decodificadas por el modelo con atención (semilla 0)
+# con `rnnlib.translation.translate`, que devuelve las acciones emitidas y la matriz de atención
+# `[paso de salida, palabra del comando]`. Para comentarlas se usa la semántica de SCAN
+# (`rnnlib.data.scan.clause_spans`): en `x and y` se ejecuta primero `x`, en `x after y` primero
+# `y`; así se sabe qué cláusula produce cada paso de salida.
 
 # %%
 from rnnlib.data.scan import clause_spans, interpret
@@ -1388,17 +1523,23 @@ from rnnlib.translation import translate
 attention_model = scan_runs["Seq2Seq con atención"][0].model
 test_commands = sorted({" ".join(src) for src, _ in scan.test_pairs})
 PRIMITIVES = {"walk", "look", "run", "jump"}
-examples = {  # cinco palabras, dos verbos distintos, entre 6 y 10 acciones
+N_WORDS, N_VERBS, N_ACTIONS = 5, 2, (6, 10)
+examples = {
     conj: next(
         c
         for c in test_commands
         if conj in c.split()
-        and len(c.split()) == 5
-        and len(PRIMITIVES & set(c.split())) == 2
-        and 6 <= len(interpret(c)) <= 10
+        and len(c.split()) == N_WORDS
+        and len(PRIMITIVES & set(c.split())) == N_VERBS
+        and N_ACTIONS[0] <= len(interpret(c)) <= N_ACTIONS[1]
     )
     for conj in ("and", "after")
 }
+print(
+    f"Instancias: para cada conjunción, el primer comando de prueba en orden alfabético con "
+    f"{N_WORDS} palabras, {N_VERBS} verbos distintos y entre {N_ACTIONS[0]} y {N_ACTIONS[1]} "
+    f"acciones: {' | '.join(examples.values())}"
+)
 decoded = dict(
     zip(
         examples,
@@ -1413,7 +1554,7 @@ for ax, out in zip(axes, decoded.values(), strict=True):
         title=f"«{' '.join(out.command)}»", xlabel="palabra del comando", ylabel="paso de salida",
         colorbar_label="peso de atención",
     )  # fmt: skip
-fig.suptitle("Figura 7. Pesos de atención del modelo con atención (semilla 0)")
+fig.suptitle("Figura 8. Pesos de atención en dos comandos de prueba (semilla 0)")
 fig.tight_layout()
 mostrar(fig)
 for out in decoded.values():
@@ -1428,7 +1569,7 @@ for out in decoded.values():
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
 report = {}
-verb_hits, turn_hits, turn_on_direction = [], [], []  # por paso, en ambas instancias
+verb_hits, turn_hits, turn_on_direction, margins = [], [], [], []  # por paso, en ambas
 for conj, out in decoded.items():
     weights = out.attention.numpy()
     words = out.command
@@ -1445,6 +1586,8 @@ for conj, out in decoded.items():
         if t < len(weights)
     ]
     top = [words[int(np.argmax(weights[t]))] for t in range(len(out.actions))]
+    ranked = np.sort(weights[: len(out.actions)], axis=1)  # [paso, palabra], de menor a mayor
+    margins += list(ranked[:, -1] - ranked[:, -2])  # la más atendida sobre la siguiente
     turns = [t for t, a in enumerate(out.actions) if a.startswith("I_TURN")]
     verb_hits += [
         top[t] == a.removeprefix("I_").lower()
@@ -1487,7 +1630,7 @@ first_clause = " ".join(examples["after"].split()[examples["after"].split().inde
 display(
     Markdown(f"""
 **Respuesta.** Cada fila de las tablas es un paso de salida y reparte la atención entre las
-palabras del comando (suma 1; figura 7). Ambas instancias se traducen correctamente.
+palabras del comando (suma 1; figura 8). Ambas instancias se traducen correctamente.
 
 - **Sigue la cláusula que ejecuta.** En `{examples["and"]}` se ejecuta primero la cláusula de
   la izquierda y en `{examples["after"]}` primero la de la derecha (`{first_clause}`). En promedio,
@@ -1495,16 +1638,19 @@ palabras del comando (suma 1; figura 7). Ambas instancias se traducen correctame
   **{pct(report["after"]["clause_mass"])}** (con `after`) de la atención de cada paso cae sobre
   las palabras de la cláusula que ese paso está ejecutando, frente a cerca del
   {pct(np.mean([r["uniform"] for r in report.values()]))} que les daría un reparto uniforme entre
-  las palabras del comando. El modelo aprendió el orden de ejecución de cada
-  conjunción sin que nadie le indicara la alineación: con `after`, la atención está primero
-  sobre todo en la cláusula de la derecha ({pct(report["after"]["per_clause"][0])} de cada paso)
-  y luego en la de la izquierda ({pct(report["after"]["per_clause"][1])}, en su único paso).
-- **Dentro de la cláusula, la atención alterna** entre el verbo y `around`. Los pasos que emiten la
-  acción de un verbo (`I_JUMP`,
-  `I_LOOK`, `I_WALK`...) miran sobre todo ese verbo: es la palabra más atendida en
-  {sum(verb_hits)} de {len(verb_hits)} de esos pasos. Los que emiten un giro miran sobre todo
-  `around` ({sum(turn_hits)} de {len(turn_hits)}), no la dirección: el
+  las palabras del comando. En estas dos instancias, la atención sigue el orden de ejecución de
+  cada conjunción sin que nadie le haya indicado al modelo la alineación: con `after`, está
+  primero sobre todo en la cláusula de la derecha ({pct(report["after"]["per_clause"][0])} de
+  cada paso) y luego en la de la izquierda ({pct(report["after"]["per_clause"][1])}, en su
+  único paso).
+- **Dentro de la cláusula, la atención alterna** entre el verbo y `around`. Los pasos que emiten
+  la acción de un verbo (`I_JUMP`, `I_LOOK`, `I_WALK`...) miran sobre todo ese verbo: es la
+  palabra más atendida en {sum(verb_hits)} de {len(verb_hits)} de esos pasos. Los que emiten un
+  giro miran sobre todo `around` ({sum(turn_hits)} de {len(turn_hits)}), no la dirección: el
   máximo cae en `left` o `right` en solo {sum(turn_on_direction)} de {len(turn_on_direction)}.
+  Son máximos a veces estrechos: en la mitad de los pasos, la palabra más atendida supera a la
+  siguiente por menos de {num(np.median(margins), 2)} de peso, y en el paso más reñido por
+  {num(min(margins), 2)}.
 - **Cautela al leerla como alineación.** Las *keys* no son las palabras sino los estados del
   codificador bidireccional, y cada uno mezcla información de todo el comando: el estado sobre
   `around` puede llevar también la dirección del giro. La atención indica qué parte del comando
@@ -1515,39 +1661,59 @@ palabras del comando (suma 1; figura 7). Ambas instancias se traducen correctame
 )
 
 # %% [markdown]
-# ### Comandos nuevos
+# ### Errores en la prueba
 #
-# `rnnlib.translation.translate_commands` traduce comandos con un modelo guardado (desde la
-# consola: `python -m rnnlib translate "..."`); rechaza las palabras que no son de SCAN en lugar de
-# inventar una traducción. Cuatro comandos que los modelos no vieron al entrenar (de la partición
-# de prueba), traducidos por la semilla 0 de cada modelo; la traducción correcta la da la
-# gramática de SCAN (`rnnlib.data.scan.interpret`), y cada celda dice "correcta" o muestra lo
-# que el modelo emitió.
+# `rnnlib.translation.translate` traduce comandos con un modelo entrenado
+# (`translate_commands` lo hace con un modelo guardado, y desde la consola
+# `python -m rnnlib translate "..."`); rechaza las palabras que no son de SCAN en lugar de
+# inventar una traducción. Aquí traduce los comandos de prueba en que se equivoca la semilla 0 de
+# cada modelo (los primeros de cada uno, en el orden de la partición), para ver cómo se
+# equivoca: la traducción correcta la da la gramática de SCAN (`rnnlib.data.scan.interpret`), y
+# cada celda dice "correcta" o dónde la salida del modelo se aparta de ella por primera vez.
 
 # %%
-NEW_COMMANDS = [  # de la partición de prueba: ninguno aparece en el entrenamiento
-    "run opposite left twice after look around right thrice",
-    "walk opposite left thrice and look around right twice",
-    "walk around right twice and run around right twice",
-    "jump opposite right twice after turn opposite right",
-]
-train_commands = {" ".join(src) for src, _ in scan_pairs["simple"]["train"]}
-assert not train_commands & set(NEW_COMMANDS)
-outputs = {
-    name: translate(runs[0].model, scan.src_vocab, scan.tgt_vocab, NEW_COMMANDS)
+SHOWN_ERRORS = 4  # por modelo
+wrong = {  # comandos de prueba que la semilla 0 tradujo mal en su evaluación
+    name: [
+        " ".join(src)
+        for (src, _), ok in zip(scan.test_pairs, runs[0].test["correct"], strict=True)
+        if not ok
+    ]
     for name, runs in scan_runs.items()
 }
-new_rows = {}
-for i, command in enumerate(NEW_COMMANDS):
+shown = list(dict.fromkeys(c for commands in wrong.values() for c in commands[:SHOWN_ERRORS]))
+outputs = {
+    name: translate(runs[0].model, scan.src_vocab, scan.tgt_vocab, shown)
+    for name, runs in scan_runs.items()
+}
+
+
+def first_error(actions: list[str], gold: list[str]) -> str:
+    """Dónde se aparta por primera vez la salida del modelo de la traducción correcta."""
+    if actions == gold:
+        return "correcta"
+    pairs = zip(actions, gold, strict=False)  # hasta la más corta de las dos
+    k = next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(actions), len(gold)))
+    if k == len(actions):
+        return f"termina tras {len(actions)} de {len(gold)} acciones"
+    if k == len(gold):
+        return f"sigue tras la última acción ({len(actions)} en vez de {len(gold)})"
+    return f"acción {k + 1} de {len(gold)}: {actions[k]} en vez de {gold[k]}"
+
+
+error_rows = {}
+for i, command in enumerate(shown):
     gold = interpret(command)
-    row = {
-        "en entrenamiento": "sí" if command in train_commands else "no",
-        "acciones correctas": len(gold),
-    }
+    error_rows[command] = {"acciones": len(gold)}
     for name, outs in outputs.items():
-        row[name] = "correcta" if outs[i].actions == gold else " ".join(outs[i].actions)
-    new_rows[command] = row
-display(table(new_rows, "comando"))
+        # la traducción reproduce la evaluación: falla justo en los comandos que esta contó
+        assert (outs[i].actions != gold) == (command in wrong[name]), command
+        error_rows[command][name] = first_error(outs[i].actions, gold)
+print(
+    "errores de la semilla 0 en la prueba:",
+    ", ".join(f"{name}: {len(commands)}" for name, commands in wrong.items()),
+)
+display(table(error_rows, "comando de prueba"))
 
 # %% [markdown]
 # ## Anexo — Generalización sistemática en SCAN
@@ -1736,10 +1902,11 @@ display(
 
 1. En IMDB las celdas con compuertas superan a la RNN simple más allá del ruido entre semillas
    (LSTM {pct_pm(acc3["LSTM"])}, GRU {pct_pm(acc3["GRU"])}, RNN {pct_pm(acc3["RNN"])}): su
-   gradiente llega a las palabras lejanas (figura 3). La mejor RNN bidireccional ($E = 50$)
-   supera por poco al modelo base en prueba (en validación quedan dentro del ruido), y con el
-   mismo embedding ($E = 100$) no lo supera más allá del ruido; la capa densa no mejora a la
-   bidireccional, y ninguna red recurrente entrenada aquí alcanza a la bolsa de palabras
+   gradiente llega a las palabras lejanas (figura 4). La mejor RNN bidireccional
+   ($E = {best_e}$) supera por poco al modelo base en prueba (en validación quedan dentro del
+   ruido); frente a la RNN unidireccional con su mismo embedding, esa ventaja es de la segunda
+   dirección, y con el embedding del modelo base ($E = 100$) desaparece. La capa densa no mejora
+   a la bidireccional, y ninguna red recurrente entrenada aquí alcanza a la bolsa de palabras
    ({pct(bow["test_accuracy"])}); lo que sí mejora claramente a la RNN simple es la pérdida por
    paso.
 2. El número de parámetros lo domina la tabla de embeddings, que depende del vocabulario (y por
@@ -1747,7 +1914,8 @@ display(
 3. En SCAN (partición simple), el Seq2Seq con atención llega a
    {pct_pm(em["Seq2Seq con atención"], 2)} de exactitud de secuencia y el básico a
    {pct_pm(em["Seq2Seq básico"], 2)}: la atención gana poco pero más allá del ruido, sobre todo en
-   las salidas largas, y sus pesos siguen el orden de ejecución de `and` y `after` (actividad 8).
+   las salidas largas, y en las dos instancias de la actividad 8 sus pesos siguen el orden de
+   ejecución de `and` y `after`.
    Ninguno generaliza de forma sistemática (anexo).
 """)
 )
@@ -1879,7 +2047,8 @@ Path(RESULTS_PATH).write_text(
     json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
 )
 print(
-    f"{RESULTS_PATH} escrito; ejecución del notebook: {num(results['notebook_seconds'])} s. "
+    f"{RESULTS_PATH} escrito; ejecución del notebook: {num(results['notebook_seconds'])} s "
+    f"({num(results['notebook_seconds'] / 60)} min). "
     f"Modelos para `python -m rnnlib`: {sentiment_best.name} (semilla {sentiment_best.seed}) y "
     f"{translation_best.name} (semilla {translation_best.seed})."
 )

@@ -34,6 +34,13 @@ class History:
     def total_seconds(self) -> float:
         return float(sum(r.get("seconds", 0.0) for r in self.epochs))
 
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean seconds of an epoch; ``ValueError`` when no epoch was trained."""
+        if not self.epochs:
+            raise ValueError("this history has no epoch to time")
+        return self.total_seconds / len(self.epochs)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

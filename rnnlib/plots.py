@@ -4,10 +4,11 @@ arguments (the notebook's are in Spanish); figures fit a notebook column (9 inch
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import PercentFormatter
 
 from .history import History
 
@@ -45,9 +46,15 @@ def plot_learning_curves(
     xlabel: str = "updates",
     title: str | None = None,
     ncols: int = 2,
+    percent: Collection[str] = (),
 ):
     """One panel per ``(metric, y label)``; per group of runs (one per seed), the mean over the
-    seeds as a line and the range between the lowest and highest seed as a band."""
+    seeds as a line and the range between the lowest and highest seed as a band. The y axis of
+    each metric in ``percent`` (fractions, e.g. accuracies) is labelled in percent (a
+    ``PercentFormatter``); ``ValueError`` if one of them is not a panel."""
+    missing = set(percent) - {metric for metric, _ in panels}
+    if missing:
+        raise ValueError(f"percent names {sorted(missing)}, which are not panels")
     ncols = min(ncols, len(panels))
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(COLUMN_WIDTH, 3.0 * nrows + 0.9), squeeze=False)
@@ -59,6 +66,8 @@ def plot_learning_curves(
                 ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        if metric in percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)

@@ -48,8 +48,16 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def pct_pm(values: Sequence[float], decimals: int = 1) -> str:
-    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``."""
+    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``.
+
+    A non-zero deviation that would round to zero gets up to two more decimals, for the mean
+    too (``"85,25 ± 0,05 %"``), so that ``± 0,0`` means exactly no spread (e.g. one value).
+    """
     mean, std = mean_std(values)
+    for _ in range(2):
+        if not 0 < 100 * std < 0.5 * 10.0**-decimals:
+            break
+        decimals += 1
     return f"{num(100 * mean, decimals)} ± {num(100 * std, decimals)} %"
 
 

@@ -4,6 +4,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from rnnlib.history import History, format_epoch  # noqa: E402
 from rnnlib.plots import mean_curve, plot_attention, plot_learning_curves  # noqa: E402
@@ -38,6 +39,16 @@ def test_learning_curves_draw_one_mean_and_band_per_group_and_panel():
     assert [len(line.get_xdata()) for line in axes[0].lines] == [2, 3]
     assert len(axes[0].collections) == 1  # a band for the group with several seeds only
     assert axes[1].get_ylabel() == "acc"
+    assert not isinstance(axes[0].yaxis.get_major_formatter(), PercentFormatter)
+    assert not isinstance(axes[1].yaxis.get_major_formatter(), PercentFormatter)
+    fig = plot_learning_curves(
+        groups, [("train_loss", "l"), ("val_accuracy", "a")], percent=["val_accuracy"]
+    )
+    formatters = [ax.yaxis.get_major_formatter() for ax in fig.axes]
+    assert [isinstance(f, PercentFormatter) for f in formatters] == [False, True]
+    assert formatters[1].xmax == 1  # fractions: 0.725 is 72.5 %
+    with pytest.raises(ValueError, match="val_loss"):
+        plot_learning_curves(groups, [("train_loss", "loss")], percent=["val_loss"])
     assert fig.get_size_inches()[0] <= 9.0
 
 
@@ -57,6 +68,9 @@ def test_history_best_and_format():
     history.best_epoch = 2
     assert history.best == history.epochs[1]
     assert history.total_seconds == 6.0
+    assert history.seconds_per_epoch == 2.0
+    with pytest.raises(ValueError, match="no epoch"):
+        History().seconds_per_epoch  # noqa: B018
     assert History.from_dict(history.to_dict()) == history
     line = format_epoch(history.epochs[0], "rnn")
     assert line == "rnn | epoch 1 | updates 10 | train_loss 0.5 | val_accuracy 0.5 | 2.0 s"

@@ -33,6 +33,11 @@ def test_mean_std_and_percent_with_spread():
     assert mean_std([0.8, 0.9]) == pytest.approx((0.85, 0.0707107), rel=1e-5)
     assert mean_std([0.5]) == (0.5, 0.0)
     assert pct_pm([0.851, 0.855, 0.853]) == "85,3 ± 0,2 %"
+    # a spread that would show as 0,0 gets more decimals; exactly none stays 0,0
+    assert pct_pm([0.8522, 0.8530, 0.8522]) == "85,25 ± 0,05 %"
+    assert pct_pm([0.85220, 0.85221, 0.85222]) == "85,221 ± 0,001 %"
+    assert pct_pm([0.852, 0.852000001]) == "85,200 ± 0,000 %"  # two decimals more at most
+    assert pct_pm([0.9]) == "90,0 ± 0,0 %"
     with pytest.raises(ValueError, match="at least one"):
         mean_std([])
     assert all(math.isnan(x) for x in mean_std([float("nan"), 0.5]))  # a failed run shows as nan
