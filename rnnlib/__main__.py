@@ -6,8 +6,7 @@
 Both read a saved run only (weights, configuration, vocabulary), never the data sets. Without
 ``--run``, they use the runs the notebook chose (``runs/best.json``, written when
 ``python3 run.py notebook`` finishes): the sentiment model and the seq2seq model with
-attention with the best validation results.
-"""
+attention with the best validation results."""
 
 from __future__ import annotations
 
@@ -23,10 +22,9 @@ KINDS = ("sentiment", "translation")
 
 
 def write_best(runs: Path, chosen: dict[str, Path], *, file: str = BEST_FILE) -> Path:
-    """Record which saved run ``best_run`` returns for each kind (``"sentiment"``,
-    ``"translation"``): ``runs/<file>`` names each run by its folder, so that the runs folder
-    may be moved or renamed. Written atomically; ``ValueError`` for an unknown kind or a run
-    outside ``runs``."""
+    """Record in ``runs/<file>`` (atomically) the run folder ``best_run`` returns for each kind,
+    by name, so that ``runs`` may be moved; ``ValueError`` for an unknown kind or a run outside
+    ``runs``."""
     runs = Path(runs)
     names = {}
     for kind, path in chosen.items():
@@ -57,9 +55,7 @@ def best_run(runs: Path, kind: str) -> Path:
         raise FileNotFoundError(
             f"{index} names no {kind} run ({err}); run the notebook again, or use --run"
         ) from None
-    # a run is a folder directly inside the runs folder, wherever that folder is now (older
-    # notebooks wrote its path, ``runs/<run>``)
-    return runs / path.name
+    return runs / path.name  # wherever ``runs`` is now (older notebooks wrote ``runs/<run>``)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,5 @@
 """Diagnostics for Activity 3: how far back the gradient reaches in a recurrent classifier (a
-vanilla RNN's vanishes roughly geometrically with the distance; gated cells keep it flatter).
-"""
+vanilla RNN's vanishes roughly geometrically with the distance; gated cells keep it flatter)."""
 
 from __future__ import annotations
 
@@ -19,8 +18,7 @@ def input_gradient_profile(
 ) -> np.ndarray:
     """``||dL/dx_t||`` at the embedded input by distance ``d`` from the last token (``d`` below
     the shortest length), averaged over the batch, in eval mode; the parameters' gradients are
-    left untouched. ``ValueError`` for other shapes or a model without ``embedding``.
-    """
+    left untouched. ``ValueError`` for other shapes or a model without ``embedding``."""
     if ids.dim() != 2 or lengths.shape != (ids.shape[0],) or labels.shape != (ids.shape[0],):
         raise ValueError(
             f"expected ids [batch, seq_len], lengths [batch] and labels [batch], got "
@@ -29,17 +27,13 @@ def input_gradient_profile(
     if not hasattr(model, "embedding"):
         raise ValueError(f"{type(model).__name__} has no 'embedding' module to take gradients at")
     captured: list[torch.Tensor] = []
-
-    def keep(_module, _inputs, output):
-        captured.append(output)
-
     was_training = model.training
     model.eval()
     model.to(device)
     requires = [p.requires_grad for p in model.parameters()]
     for p in model.parameters():
         p.requires_grad_(False)
-    hook = model.embedding.register_forward_hook(keep)
+    hook = model.embedding.register_forward_hook(lambda _m, _i, output: captured.append(output))
     try:
         model.embedding.weight.requires_grad_(True)  # so the embedded output is in the graph
         logits = model(ids.to(device), lengths)  # [batch]

@@ -67,8 +67,7 @@ def nb_logistic_baseline(
     x_train, x_val = x_train.multiply(ratio).tocsr(), features(val[0])
     val_by_c, models = {}, {}
     for c in c_values:
-        model = LogisticRegression(C=c, max_iter=max_iter, solver="liblinear")
-        model.fit(x_train, y_train)
+        model = LogisticRegression(C=c, max_iter=max_iter, solver="liblinear").fit(x_train, y_train)
         val_by_c[c] = float(model.score(x_val, np.asarray(val[1])))
         models[c] = model
     best = max(c_values, key=lambda c: (val_by_c[c], -c))  # ties: the stronger regularisation

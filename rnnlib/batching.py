@@ -18,8 +18,7 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     With ``shuffle``, the indices are permuted with ``seed + epoch`` (see :meth:`set_epoch`),
     cut into chunks of ``batch_size * bucket_factor``, each chunk sorted by length and split
-    into batches, and the batches shuffled. Without it, batches are in order of length.
-    """
+    into batches, and the batches shuffled. Without it, batches are in order of length."""
 
     def __init__(
         self,
@@ -64,10 +63,9 @@ class BucketBatchSampler(Sampler[list[int]]):
         return iter(self.batches())
 
     def __len__(self) -> int:
-        n, size, b = len(self.lengths), self.batch_size * self.bucket_factor, self.batch_size
-        if not self.shuffle:
-            return -(-n // b)
-        return sum(-(-min(size, n - i) // b) for i in range(0, n, size))
+        n, bs = len(self.lengths), self.batch_size
+        size = bs * self.bucket_factor if self.shuffle else n
+        return sum(-(-min(size, n - i) // bs) for i in range(0, n, size))
 
 
 def _target(target):

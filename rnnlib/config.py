@@ -1,9 +1,6 @@
-"""Configurations: one frozen dataclass per model family and one for training.
-
-Each builds its model, gives its closed-form parameter count and keys saved runs. Every field
-is checked when the object is made (``ValueError`` naming the field, the value and what is
-allowed); ``to_dict`` / ``from_dict`` give a JSON round trip.
-"""
+"""Configurations (frozen dataclasses) for each model family and for training, with closed-form
+parameter counts. Every field is checked when the object is made (``ValueError`` naming the
+field, the value and what is allowed); ``to_dict`` / ``from_dict`` give a JSON round trip."""
 
 from __future__ import annotations
 
@@ -48,7 +45,7 @@ def _index(name: str, value: Any, size: int, size_name: str) -> None:
 
 
 class _Config:
-    """JSON round trip shared by the configurations (they are frozen dataclasses)."""
+    """JSON round trip shared by the configurations."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
@@ -58,18 +55,12 @@ class _Config:
         """Rebuild from ``to_dict()``; unknown keys raise ``ValueError`` listing the known ones."""
         if not isinstance(payload, Mapping):
             raise ValueError(f"{cls.__name__} needs a dict, got {type(payload).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(payload) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown {cls.__name__} field(s) {unknown}; known fields are {sorted(known)}"
-            )
-        required = [
-            f.name
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.default is dataclasses.MISSING and f.name not in payload
-        ]
-        if required:
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        known = sorted(f.name for f in fields)
+        if unknown := sorted(set(payload) - set(known)):
+            raise ValueError(f"unknown {cls.__name__} field(s) {unknown}; known fields are {known}")
+        missing = dataclasses.MISSING
+        if required := [f.name for f in fields if f.default is missing and f.name not in payload]:
             raise ValueError(f"{cls.__name__} lacks the required field(s) {required}")
         return cls(**payload)
 
@@ -122,13 +113,11 @@ class ClassifierConfig(_Config):
         return 2 if self.bidirectional else 1
 
     def parameter_count(self) -> dict[str, int]:
-        """Trainable parameters by component (``embedding``, ``recurrent``, ``dense``,
-        ``output``, ``total``; a frozen embedding's ``V*E`` is under ``frozen``).
+        """Trainable parameters by component (a frozen embedding's ``V*E`` is under ``frozen``).
 
         With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), one direction of one layer has
-        ``g*H*I + g*H*H + 2*g*H`` (two bias vectors), ``I = E`` for the first layer, ``dirs*H``
-        after it.
-        """
+        ``g*H*I + g*H*H + 2*g*H`` (two bias vectors), ``I = E`` for the first layer, else
+        ``dirs*H``."""
         g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
         recurrent = 0
         for layer in range(self.num_layers):
@@ -138,17 +127,12 @@ class ClassifierConfig(_Config):
         if self.dense_size is not None:
             dense = features * self.dense_size + self.dense_size
             features = self.dense_size
-        output = features + 1
         table = self.vocab_size * self.embedding_dim
-        embedding = 0 if self.freeze_embeddings else table
-        return {
-            "embedding": embedding,
-            "recurrent": recurrent,
-            "dense": dense,
-            "output": output,
-            "total": embedding + recurrent + dense + output,
-            "frozen": table if self.freeze_embeddings else 0,
-        }
+        frozen = table if self.freeze_embeddings else 0
+        counts = {"embedding": table - frozen, "recurrent": recurrent, "dense": dense}
+        counts["output"] = features + 1
+        counts["total"] = sum(counts.values())
+        return {**counts, "frozen": frozen}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,8 +176,7 @@ class Seq2SeqConfig(_Config):
         """Trainable parameters by component, from the formulas (``D = 2H``): encoder embedding
         ``V_s E``; BiLSTM ``2 [4H (E + H) + 8H]``; decoder embedding ``V_t E``; LSTMCell
         ``4D (I + D) + 8D`` with ``I = E`` (basic) or ``E + D`` (input feeding); attention 0;
-        ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention).
-        """
+        ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention)."""
         e, h, vt = self.embedding_dim, self.hidden_size, self.tgt_vocab_size
         d = 2 * h
         decoder_input = e + d if self.attention else e

@@ -33,11 +33,10 @@ def train_word2vec(
     """
     from gensim.models import Word2Vec
 
-    sizes = dict(dim=dim, window=window, min_count=min_count, epochs=epochs, workers=workers)
-    if min(sizes.values()) < 1:
-        raise ValueError(
-            f"dim, window, min_count, epochs and workers must all be >= 1, got {sizes}"
-        )
+    options = dict(window=window, min_count=min_count, epochs=epochs, workers=workers)
+    if min(dim, *options.values()) < 1:
+        sizes = dict(dim=dim, **options)
+        raise ValueError(f"dim, window, min_count, epochs and workers must be >= 1, got {sizes}")
     if not isinstance(token_lists, Sequence) or isinstance(token_lists, str):
         raise TypeError(
             "token_lists must be a re-iterable sequence of token lists (e.g. a list), got "
@@ -45,17 +44,7 @@ def train_word2vec(
         )
     if not token_lists:
         raise ValueError("token_lists is empty: Word2Vec needs some text")
-    model = Word2Vec(
-        sentences=token_lists,
-        vector_size=dim,
-        window=window,
-        min_count=min_count,
-        epochs=epochs,
-        workers=workers,
-        seed=seed,
-        hashfxn=stable_hash,
-    )
-    return model.wv
+    return Word2Vec(token_lists, vector_size=dim, seed=seed, hashfxn=stable_hash, **options).wv
 
 
 def stable_hash(text: str) -> int:
@@ -89,9 +78,7 @@ def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Ten
     weights[~found] = np.random.default_rng(seed).normal(0.0, std, size=(int((~found).sum()), dim))
     if PAD in vocab.stoi:
         weights[vocab.stoi[PAD]] = 0.0
-    missing = [
-        w for w, f in zip(vocab.itos, found, strict=True) if not f and w not in vocab.specials
-    ]
+    missing = [w for w, f in zip(vocab.itos, found, strict=True) if not (f or w in vocab.specials)]
     info = {
         "found": n_found,
         "words": vocab.num_words,
@@ -256,16 +243,13 @@ def load_vectors(folder: StrPath):
     try:
         matrix = np.load(matrix_file, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
-        raise _damaged(
-            matrix_file, f"is not a plain float32 matrix or is truncated ({err})"
-        ) from err
+        problem = f"is not a plain float32 matrix or is truncated ({err})"
+        raise _damaged(matrix_file, problem) from err
     if getattr(matrix, "dtype", None) != np.float32:
         raise _damaged(matrix_file, f"holds {getattr(matrix, 'dtype', type(matrix))}, not float32")
     if matrix.shape != (count, dim):
-        raise _damaged(
-            matrix_file,
-            f"has shape {matrix.shape}, but {words_file} lists {count} words of dimension {dim}",
-        )
+        problem = f"has shape {matrix.shape}, but {words_file} lists {count} words of dim {dim}"
+        raise _damaged(matrix_file, problem)
     if not np.isfinite(matrix).all():
         raise _damaged(matrix_file, "holds non-finite values (NaN or inf)")
     vectors = KeyedVectors(vector_size=dim, count=0, dtype=np.float32)

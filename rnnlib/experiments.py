@@ -2,8 +2,7 @@
 
 ``process_pool`` runs them in worker processes with one thread each: a recurrent training run
 does not keep two cores busy (torch 2.13, 2 cores: two runs at once finish 1.2x (two LSTMs) to
-1.6x (two vanilla RNNs) sooner than one after the other with two threads each).
-"""
+1.6x (two vanilla RNNs) sooner than one after the other with two threads each)."""
 
 from __future__ import annotations
 
@@ -31,9 +30,9 @@ from .utils import num_trainable_parameters, set_seed
 
 @dataclass
 class Run:
-    """One trained configuration and seed: the model (its selected weights), its history, its
-    test metrics (``None`` when the test set was not evaluated; ``"correct"``: per test example,
-    in the test set's order, whether the model got it right) and where it is saved."""
+    """One trained configuration and seed: the model (selected weights), history, test metrics
+    (``None`` if not evaluated; ``"correct"``: per test example, in order, whether it was right)
+    and where it is saved."""
 
     name: str
     seed: int
@@ -49,7 +48,7 @@ class Run:
 
     @property
     def best(self) -> dict:
-        """The history row of the selected epoch (its ``val_*`` metrics, ``updates``...)."""
+        """The history row of the selected epoch."""
         return self.history.best
 
     @property
@@ -83,9 +82,7 @@ def train_or_load(
     """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected
     on ``data.val``), or read the saved run back from ``store`` when its key matches (unless
     ``retrain``). With ``test`` the selected model is evaluated once on ``data.test`` (added to
-    a saved run that lacks it), with per-example results kept for analyses that would otherwise
-    evaluate it again; otherwise the test set is not touched.
-    """
+    a saved run that lacks it), keeping per-example results; else the test set is unused."""
     if isinstance(store, (str, os.PathLike)):
         store = RunStore(store)
     task = task_for(config)
@@ -99,11 +96,9 @@ def train_or_load(
     else:
         set_seed(seed)
         model = build_model(config, pretrained=pretrained)
-        if config.parameter_count()["total"] != num_trainable_parameters(model):
-            raise RuntimeError(  # the formula is tested; this guards against drift
-                f"parameter formula gives {config.parameter_count()['total']:,}, the model has "
-                f"{num_trainable_parameters(model):,}"
-            )
+        formula, actual = config.parameter_count()["total"], num_trainable_parameters(model)
+        if formula != actual:  # the formula is tested; this guards against drift
+            raise RuntimeError(f"parameter formula gives {formula:,}, the model has {actual:,}")
         start = time.perf_counter()
         history = fit(
             model, task, data.train, data.val, train, seed=seed, device=device, name=name, log=log
@@ -160,19 +155,15 @@ def _init_worker() -> None:
 def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
     """An executor for ``train_or_load`` jobs: on CPU with ``workers > 1`` (default: one per
     core), spawned processes with one torch thread each, flushing denormals; with one worker or
-    on CUDA, an ``InlineExecutor``. Use it as a context manager.
-    """
+    on CUDA, an ``InlineExecutor``. Use it as a context manager."""
     if workers is None:
         workers = os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if workers == 1 or torch.device(device).type == "cuda":
         return InlineExecutor()
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-    )
+    spawn = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=_init_worker)
 
 
 class Experiments:
@@ -180,8 +171,7 @@ class Experiments:
     ``pool``; ``runs(name)`` waits for a configuration's runs (in seed order).
 
     ``submit`` returns at once; a configuration that depends on others is submitted once their
-    ``runs`` returned. ``store``, ``retrain`` and ``device`` go to every run.
-    """
+    ``runs`` returned. ``store``, ``retrain`` and ``device`` go to every run."""
 
     def __init__(
         self,
@@ -213,18 +203,9 @@ class Experiments:
         default ones for this configuration); ``ValueError`` if ``name`` is taken."""
         if name in self._futures:
             raise ValueError(f"an experiment named {name!r} was already submitted")
+        options = {"pretrained": pretrained, "test": test, **self.options}
         self._futures[name] = [
-            self.pool.submit(
-                train_or_load,
-                name,
-                config,
-                train,
-                data,
-                seed=seed,
-                pretrained=pretrained,
-                test=test,
-                **self.options,
-            )  # fmt: skip
+            self.pool.submit(train_or_load, name, config, train, data, seed=seed, **options)
             for seed in (self.seeds if seeds is None else seeds)
         ]
 

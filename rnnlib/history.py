@@ -53,9 +53,8 @@ def format_epoch(row: dict, name: str = "") -> str:
     """One compact line per epoch, e.g. ``rnn | epoch 3 | train_loss 0.4120 | ... | 41.2 s``."""
     parts = [name] if name else []
     for key, value in row.items():
-        if key == "seconds":
-            continue
-        parts.append(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}")
+        if key != "seconds":
+            parts.append(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}")
     if "seconds" in row:
         parts.append(f"{row['seconds']:.1f} s")
     return " | ".join(parts)

@@ -1,6 +1,5 @@
 """Figures for the notebook: learning curves over seeds, and attention heatmaps. Labels are
-arguments (the notebook's are in Spanish); figures fit a notebook column (9 inches).
-"""
+arguments (the notebook's are in Spanish); figures fit a notebook column (9 inches)."""
 
 from __future__ import annotations
 
@@ -20,8 +19,7 @@ def mean_curve(histories: Sequence[History], metric: str, x: str = "updates"):
 
     Epoch ``k`` averages the runs that reached it (with early stopping, runs differ in length);
     ``low``/``high`` are the smallest and largest value among them, ``xs`` the mean of column
-    ``x`` (e.g. ``"updates"``, ``"epoch"``). Raises ``ValueError`` if no run has the metric.
-    """
+    ``x`` (e.g. ``"updates"``, ``"epoch"``). Raises ``ValueError`` if no run has the metric."""
     longest = max((len(h.epochs) for h in histories), default=0)
     xs, mean, low, high = [], [], [], []
     for k in range(longest):
@@ -52,8 +50,7 @@ def plot_learning_curves(
     seeds as a line and the range between the lowest and highest seed as a band. The y axis of
     each metric in ``percent`` (fractions, e.g. accuracies) is labelled in percent (a
     ``PercentFormatter``); ``ValueError`` if one of them is not a panel."""
-    missing = set(percent) - {metric for metric, _ in panels}
-    if missing:
+    if missing := set(percent) - {metric for metric, _ in panels}:
         raise ValueError(f"percent names {sorted(missing)}, which are not panels")
     ncols = min(ncols, len(panels))
     nrows = -(-len(panels) // ncols)
@@ -100,19 +97,15 @@ def plot_attention(
             f"{len(source_tokens)} source tokens"
         )
     if ax is None:
-        height = 1.2 + 0.22 * len(output_tokens)
-        _, ax = plt.subplots(figsize=(1.6 + 0.55 * len(source_tokens), height))
+        size = (1.6 + 0.55 * len(source_tokens), 1.2 + 0.22 * len(output_tokens))
+        _, ax = plt.subplots(figsize=size)
     image = ax.imshow(weights, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=45, ha="right")
-    ax.set_yticks(
-        range(len(output_tokens)),
-        [f"{i + 1}: {t}" for i, t in enumerate(output_tokens)],
-        fontsize=7,
-    )
+    steps = [f"{i + 1}: {t}" for i, t in enumerate(output_tokens)]
+    ax.set_yticks(range(len(output_tokens)), steps, fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
-    bar.set_label(colorbar_label)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02, label=colorbar_label)
     return ax

@@ -1,7 +1,6 @@
 """Numbers for the notebook's Spanish prose and tables (``1.234.567``, ``86,3 %``), and
 comparisons over seeds: a difference of means is real only beyond two standard errors (Welch:
-``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise within seed noise.
-"""
+``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise within seed noise."""
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ def pct(fraction: float, decimals: int = 1) -> str:
 
 def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 1) -> str:
     """Mean of ``fractions`` where ``mask`` is true, as a percentage; ``"—"`` (no warning, no
-    ``nan``) when ``mask`` selects nothing, e.g. a length bin with no pairs."""
+    ``nan``) when ``mask`` selects nothing."""
     selected = [f for f, keep in zip(fractions, mask, strict=True) if keep]
     return pct(sum(selected) / len(selected), decimals) if selected else "—"
 
@@ -51,8 +50,7 @@ def pct_pm(values: Sequence[float], decimals: int = 1) -> str:
     """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``.
 
     A non-zero deviation that would round to zero gets up to two more decimals, for the mean
-    too (``"85,25 ± 0,05 %"``), so that ``± 0,0`` means exactly no spread (e.g. one value).
-    """
+    too (``"85,25 ± 0,05 %"``), so that ``± 0,0`` means exactly no spread (e.g. one value)."""
     mean, std = mean_std(values)
     for _ in range(2):
         if not 0 < 100 * std < 0.5 * 10.0**-decimals:
@@ -96,5 +94,4 @@ def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
         )
     mean_a, std_a = mean_std(a)
     mean_b, std_b = mean_std(b)
-    se = math.sqrt(std_a**2 / len(a) + std_b**2 / len(b))
-    return Comparison(mean_a, mean_b, se)
+    return Comparison(mean_a, mean_b, math.sqrt(std_a**2 / len(a) + std_b**2 / len(b)))

@@ -65,8 +65,7 @@ def _code_only(source: str) -> str:
 
 @functools.cache
 def source_fingerprint(package: Path = PACKAGE_DIR) -> str:
-    """Hash of the code of every ``.py`` module under ``package`` (docstrings and comments
-    left out), with their paths."""
+    """Hash of every ``.py`` module's path and code (no docstrings, comments) under ``package``."""
     digest = hashlib.sha256()
     for path in sorted(Path(package).rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
@@ -130,8 +129,7 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
             )
     try:
         payload = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
-        config = config_from_dict(payload["key"]["config"])
-        model = build_model(config)
+        model = build_model(config_from_dict(payload["key"]["config"]))
         state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
     except PermissionError:
@@ -161,18 +159,11 @@ class RunStore:
     def path(self, name: str, key: dict[str, Any]) -> Path:
         return self.root / f"{_slug(name)}-s{key['seed']}-{fingerprint(key)}"
 
-    def save(
-        self, name: str, key: dict[str, Any], model: nn.Module, record: dict[str, Any]
-    ) -> Path:
+    def save(self, name: str, key: dict, model: nn.Module, record: dict[str, Any]) -> Path:
         """Save ``model``'s weights and ``record`` (JSON-able) under the run's folder."""
         final = self.path(name, key)
-        payload = {
-            "name": name,
-            "key": key,
-            **record,
-            "saved_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "torch": torch.__version__,
-        }
+        stamp = {"saved_at": time.strftime("%Y-%m-%d %H:%M:%S"), "torch": torch.__version__}
+        payload = {"name": name, "key": key, **record, **stamp}
         text = json.dumps(payload, indent=1, ensure_ascii=False)
         with atomic_directory(final) as tmp:
             torch.save(model.state_dict(), tmp / WEIGHTS_FILE)

@@ -27,9 +27,6 @@ from .utils import split_indices
 TRUNCATION_SIDES = ("head", "tail", "head+tail")
 
 
-# ----------------------------------------------------------------------------- data
-
-
 def truncate(
     tokens: Sequence[str], max_len: int | None, side: str = "tail", *, head_fraction: float = 0.25
 ) -> list[str]:
@@ -86,26 +83,13 @@ class SentimentData:
 
     def inference_state(self) -> dict[str, Any]:
         """What ``predict`` needs to encode new text as the training text was encoded."""
-        return {
-            "tokenizer": self.tokenizer,
-            "vocab": self.vocab.state(),
-            "max_len": self.settings["max_len"],
-            "truncation": self.settings["truncation"],
-            "head_fraction": self.settings["head_fraction"],
-        }
-
-
-def _encode(token_lists, vocab: Vocab, max_len, side, head_fraction) -> list[list[int]]:
-    return [
-        vocab.encode(truncate(tokens, max_len, side, head_fraction=head_fraction))
-        for tokens in token_lists
-    ]
+        state = {"tokenizer": self.tokenizer, "vocab": self.vocab.state()}
+        return state | {k: self.settings[k] for k in ("max_len", "truncation", "head_fraction")}
 
 
 def _unk_rate(sequences, unk_idx: int) -> float:
-    total = sum(len(s) for s in sequences)
-    unk = sum(sum(1 for i in s if i == unk_idx) for s in sequences)
-    return unk / total if total else 0.0
+    total = sum(map(len, sequences))
+    return sum(s.count(unk_idx) for s in sequences) / total if total else 0.0
 
 
 def prepare_sentiment_data(
@@ -131,9 +115,7 @@ def prepare_sentiment_data(
     that made the ``tokens`` column, recorded for ``predict``.
     """
     if truncation not in TRUNCATION_SIDES:
-        raise ValueError(
-            f"unknown truncation side {truncation!r}; allowed values are {TRUNCATION_SIDES}"
-        )
+        raise ValueError(f"unknown truncation side {truncation!r}; allowed are {TRUNCATION_SIDES}")
     if max_examples is not None and max_examples < 1:
         raise ValueError(f"max_examples must be >= 1 or None, got {max_examples}")
     check_tokenised(dataset_dict)
@@ -141,26 +123,25 @@ def prepare_sentiment_data(
     movies = train_split["movie"][:] if "movie" in train_split.column_names else None
     groups = movies if movies is not None and all(movies) else None  # validation by movie
     train_idx, val_idx = split_indices(len(train_split), val_size, seed, groups=groups)
-    test_idx = np.arange(len(test_split))
+    indices = {"train": train_idx, "val": val_idx, "test": np.arange(len(test_split))}
     if max_examples is not None:
         rng = np.random.default_rng(seed + 1)
-        train_idx = np.sort(rng.permutation(train_idx)[:max_examples])
-        val_idx = np.sort(rng.permutation(val_idx)[:max_examples])
-        test_idx = np.sort(rng.permutation(test_idx)[:max_examples])
-    train_tokens, train_labels = tokenised_rows(train_split, train_idx)
-    val_tokens, val_labels = tokenised_rows(train_split, val_idx)
-    test_tokens, test_labels = tokenised_rows(test_split, test_idx)
-    for name, labels in (("train", train_labels), ("test", test_labels)):
-        bad = sorted(set(labels) - {0, 1})
-        if bad:
+        indices = {k: np.sort(rng.permutation(idx)[:max_examples]) for k, idx in indices.items()}
+    tokens, labels = {}, {}
+    for name, idx in indices.items():
+        split = test_split if name == "test" else train_split
+        tokens[name], labels[name] = tokenised_rows(split, idx)
+    for name in ("train", "test"):
+        if bad := sorted(set(labels[name]) - {0, 1}):
             raise ValueError(f"split {name!r} has labels {bad}; expected 0 (neg) and 1 (pos)")
 
-    vocab = Vocab.build(train_tokens, min_freq=min_freq, max_size=max_size)
-    encoded = {
-        name: _encode(tokens, vocab, max_len, truncation, head_fraction)
-        for name, tokens in (("train", train_tokens), ("val", val_tokens), ("test", test_tokens))
-    }
-    lengths = np.array([len(t) for t in train_tokens])
+    vocab = Vocab.build(tokens["train"], min_freq=min_freq, max_size=max_size)
+
+    def encode(review: list[str]) -> list[int]:
+        return vocab.encode(truncate(review, max_len, truncation, head_fraction=head_fraction))
+
+    encoded = {name: [encode(review) for review in reviews] for name, reviews in tokens.items()}
+    lengths = np.array([len(t) for t in tokens["train"]])
     stats = {
         "vocab_size": len(vocab),
         "train_truncated": float(np.mean(lengths > max_len)) if max_len else 0.0,
@@ -181,13 +162,13 @@ def prepare_sentiment_data(
     }
     return SentimentData(
         vocab=vocab,
-        train=SequenceDataset(encoded["train"], train_labels),
-        val=SequenceDataset(encoded["val"], val_labels),
-        test=SequenceDataset(encoded["test"], test_labels),
+        train=SequenceDataset(encoded["train"], labels["train"]),
+        val=SequenceDataset(encoded["val"], labels["val"]),
+        test=SequenceDataset(encoded["test"], labels["test"]),
         settings=settings,
         stats=stats,
-        train_indices=train_idx,
-        val_indices=val_idx,
+        train_indices=indices["train"],
+        val_indices=indices["val"],
         tokenizer=_tokenizer_args(tokenizer or Tokenizer()),
     )
 
@@ -195,8 +176,7 @@ def prepare_sentiment_data(
 def word2vec_corpus(dataset_dict, data: SentimentData, *, include_unsup: bool = True) -> list:
     """Token lists for in-domain Word2Vec: the training reviews of ``data`` plus, with
     ``include_unsup``, the unlabelled ones (never validation or test)."""
-    train_split = dataset_dict["train"]
-    corpus = list(train_split.select(data.train_indices)["tokens"])
+    corpus = list(dataset_dict["train"].select(data.train_indices)["tokens"])
     if include_unsup and "unsup" in dataset_dict:
         corpus.extend(dataset_dict["unsup"]["tokens"])
     return corpus
@@ -231,18 +211,16 @@ def cached_word2vec(
         "train_rows": fingerprint(np.asarray(data.train_indices).tolist()),
         "sizes": {s: len(dataset_dict[s]) for s in dataset_dict},
     }
-    target = None
-    if folder is not None:
-        target = Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}"
-        if target.is_dir() and not retrain:
-            try:
-                vectors = load_vectors(target)
-            except (FileNotFoundError, ValueError) as err:  # incomplete or foreign: train again
-                warnings.warn(f"{err}; training Word2Vec again", stacklevel=2)
-            else:
-                if log is not None:
-                    log(f"word2vec {dim}d: loaded from {target}")
-                return vectors
+    target = None if folder is None else Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}"
+    if target is not None and target.is_dir() and not retrain:
+        try:
+            vectors = load_vectors(target)
+        except (FileNotFoundError, ValueError) as err:  # incomplete or foreign: train again
+            warnings.warn(f"{err}; training Word2Vec again", stacklevel=2)
+        else:
+            if log is not None:
+                log(f"word2vec {dim}d: loaded from {target}")
+            return vectors
     start = time.perf_counter()
     corpus = word2vec_corpus(dataset_dict, data, include_unsup=include_unsup)
     vectors = train_word2vec(corpus, **options, seed=seed)
@@ -256,9 +234,6 @@ def cached_word2vec(
     return vectors
 
 
-# ----------------------------------------------------------------------------- the task
-
-
 @torch.no_grad()
 def evaluate_sentiment(
     model: nn.Module,
@@ -268,11 +243,9 @@ def evaluate_sentiment(
     device: torch.device | str = "cpu",
     per_example: bool = False,
 ) -> dict[str, Any]:
-    """Mean binary cross-entropy and accuracy (threshold 0.5); ``ValueError`` if empty.
-
-    With ``per_example``, also ``"correct"``: a ``[len(dataset)]`` boolean array, whether each
-    review is classified right.
-    """
+    """Mean binary cross-entropy and accuracy (threshold 0.5); ``ValueError`` if empty. With
+    ``per_example``, also ``"correct"``: a ``[len(dataset)]`` boolean array, whether each review
+    is classified right."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     logits = predict_logits(model, dataset.sequences, batch_size=batch_size, device=device)
@@ -348,9 +321,6 @@ def predict_logits(
     return out
 
 
-# ----------------------------------------------------------------------------- new text
-
-
 def predict(
     run_or_path: Any,
     texts: str | Sequence[str],
@@ -368,16 +338,12 @@ def predict(
     """
     from .runs import model_and_inference
 
-    if isinstance(texts, str):
-        texts = [texts]
-    texts = list(texts)
+    texts = [texts] if isinstance(texts, str) else list(texts)
     if not texts:
         raise ValueError("predict needs at least one text")
     model, state = model_and_inference(run_or_path)
     if not state or "tokenizer" not in state:
-        raise ValueError(
-            f"{run_or_path} is not a sentiment run (it has no vocabulary to encode text)"
-        )
+        raise ValueError(f"{run_or_path} is not a sentiment run (no vocabulary to encode text)")
     tokenizer = Tokenizer(**state["tokenizer"])
     vocab = Vocab.from_state(state["vocab"])
     sequences = []

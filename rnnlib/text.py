@@ -89,9 +89,7 @@ class Vocab:
     def __init__(self, tokens: Sequence[str], specials: Sequence[str] = (PAD, UNK)) -> None:
         specials = list(specials)
         if unknown := [s for s in specials if s not in KNOWN_SPECIALS]:
-            raise ValueError(
-                f"unknown special token(s) {unknown}; allowed are {list(KNOWN_SPECIALS)}"
-            )
+            raise ValueError(f"unknown special token(s) {unknown}; allowed: {list(KNOWN_SPECIALS)}")
         if specials[:1] != [PAD] or len(set(specials)) != len(specials):
             raise ValueError(f"specials must start with {PAD!r} (id 0), once each; got {specials}")
         self.specials = specials

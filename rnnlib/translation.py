@@ -25,9 +25,6 @@ from .text import EOS, PAD, SOS, UNK, Vocab
 from .train import StepResult
 from .utils import split_indices
 
-SRC_SPECIALS = (PAD, UNK)
-TGT_SPECIALS = (PAD, SOS, EOS)
-
 Pair = tuple[list[str], list[str]]
 
 
@@ -94,8 +91,8 @@ def prepare_scan(
             raise ValueError(f"max_examples must be >= 2 or None, got {max_examples}")
         train_all, test = train_all[:max_examples], test[:max_examples]
     train_idx, val_idx = split_indices(len(train_all), val_size, seed)
-    src_vocab = Vocab.build((s for s, _ in train_all), specials=SRC_SPECIALS)
-    tgt_vocab = Vocab.build((t for _, t in train_all), specials=TGT_SPECIALS)
+    src_vocab = Vocab.build((s for s, _ in train_all), specials=(PAD, UNK))
+    tgt_vocab = Vocab.build((t for _, t in train_all), specials=(PAD, SOS, EOS))
     train_pairs = [train_all[i] for i in train_idx]
     val_pairs = [train_all[i] for i in val_idx]
     return ScanData(
@@ -108,9 +105,6 @@ def prepare_scan(
         val_pairs=val_pairs,
         test_pairs=test,
     )
-
-
-# ----------------------------------------------------------------------------- the task
 
 
 @torch.inference_mode()
@@ -138,12 +132,10 @@ def evaluate_translation(
     pad_idx, eos_idx = model.config.pad_idx, model.config.eos_idx
     total_loss, n_tokens, correct_tokens = 0.0, 0, 0
     correct = np.zeros(len(dataset), dtype=bool)
-    lengths = [len(t) for t in dataset.targets]
-    for indices in BucketBatchSampler(lengths, batch_size, shuffle=False):
+    for indices in BucketBatchSampler([len(t) for t in dataset.targets], batch_size, shuffle=False):
         src, src_lengths, tgt, tgt_lengths = collate_pairs([dataset[i] for i in indices])
-        if not bool((tgt.gather(1, (tgt_lengths - 1).unsqueeze(1)) == eos_idx).all()) or int(
-            (tgt == eos_idx).sum()
-        ) != len(indices):
+        last = tgt.gather(1, (tgt_lengths - 1).unsqueeze(1))  # [B, 1] each target's last token
+        if not bool((last == eos_idx).all()) or int((tgt == eos_idx).sum()) != len(indices):
             raise ValueError("every target must hold exactly one <eos>, at its end")
         src, tgt = src.to(device), tgt.to(device)  # [B, S], [B, T]
         # free-running: no targets given to the model, only the number of steps T
@@ -208,9 +200,6 @@ class TranslationTask:
     evaluate = staticmethod(evaluate_translation)
 
 
-# ----------------------------------------------------------------------------- decoding
-
-
 @dataclass
 class Translation:
     """One decoded command: the actions emitted before ``<eos>``, every token the decoder
@@ -241,10 +230,8 @@ def greedy_decode(
     device = next(model.parameters()).device
     logits, attention = model(src.to(device), src_lengths, max_len=max_len)
     eos_idx = model.config.eos_idx
-    predictions = []
-    for row in logits.argmax(dim=-1).cpu().tolist():  # [B, T]
-        end = row.index(eos_idx) + 1 if eos_idx in row else len(row)
-        predictions.append(row[:end])
+    rows = logits.argmax(dim=-1).cpu().tolist()  # [B, T]
+    predictions = [row[: row.index(eos_idx) + 1] if eos_idx in row else row for row in rows]
     if attention is None:
         return predictions, None
     attention = attention.cpu()  # [B, T, S]
@@ -269,9 +256,7 @@ def translate(
         ValueError: no commands, an empty command, a word outside the source vocabulary
             (named, with the known words), or a command outside the grammar.
     """
-    if isinstance(commands, str):
-        commands = [commands]
-    commands = list(commands)
+    commands = [commands] if isinstance(commands, str) else list(commands)
     if not commands:
         raise ValueError("translate needs at least one command")
     words = sorted(set(src_vocab.itos) - set(src_vocab.specials))

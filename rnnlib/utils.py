@@ -47,8 +47,7 @@ def split_indices(
 
     ``val_size`` is a count or a fraction in (0, 1). With ``groups`` (one label per item), whole
     groups go to validation in a seeded order until it holds ``val_size`` items or more.
-    ``ValueError`` when either side would be empty.
-    """
+    ``ValueError`` when either side would be empty."""
     if isinstance(val_size, float):
         if not 0.0 < val_size < 1.0:
             raise ValueError(f"a fractional val_size must be in (0, 1), got {val_size}")

@@ -18,8 +18,7 @@ DATA_ENV = "RNNLIB_DATA"
 CACHE_ENV = "RNNLIB_CACHE"
 OFFLINE_ENV = "RNNLIB_OFFLINE"
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DATA = PROJECT_ROOT / "data"
+PROJECT_DATA = Path(__file__).resolve().parents[2] / "data"
 
 TRUE_VALUES = ("1", "true", "yes", "on")
 FALSE_VALUES = ("0", "false", "no", "off")
@@ -71,23 +70,18 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else PROJECT_DATA / "cache"
 
 
-def env_flag(name: str) -> bool | None:
-    """Environment variable ``name`` as a boolean (``None`` when unset); ``ValueError`` naming
-    it for a value not in ``TRUE_VALUES`` or ``FALSE_VALUES`` (any case)."""
-    value = os.environ.get(name, "").strip().lower()
-    if value and value not in TRUE_VALUES + FALSE_VALUES:
+def downloads_allowed() -> bool:
+    """``not RNNLIB_OFFLINE`` when that is set, else off under CI (``CI=true`` or ``1``);
+    ``ValueError`` for an ``RNNLIB_OFFLINE`` not in ``TRUE_VALUES`` or ``FALSE_VALUES``."""
+    offline = os.environ.get(OFFLINE_ENV, "").strip().lower()
+    if offline and offline not in TRUE_VALUES + FALSE_VALUES:
         raise ValueError(
-            f"{name}={os.environ[name]!r} is not a yes/no value; use one of "
+            f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not a yes/no value; use one of "
             f"{', '.join(TRUE_VALUES)} (true) or {', '.join(FALSE_VALUES)} (false)"
         )
-    return value in TRUE_VALUES if value else None
-
-
-def downloads_allowed() -> bool:
-    """``not RNNLIB_OFFLINE`` when that is set, else off under CI (``CI=true`` or ``1``)."""
-    offline = env_flag(OFFLINE_ENV)
-    under_ci = os.environ.get("CI", "").strip().lower() in ("true", "1")
-    return not (under_ci if offline is None else offline)
+    if offline:
+        return offline in FALSE_VALUES
+    return os.environ.get("CI", "").strip().lower() not in ("true", "1")
 
 
 def locate(
@@ -147,10 +141,9 @@ def download(
     timeout: float = 60.0,
 ) -> Path:
     """Download ``url`` to ``dest`` through a temporary file renamed only once it has the
-    announced length and, if given, ``size`` bytes and hex ``sha256``. Otherwise
-    ``CorruptDataError`` (wrong length or checksum) or ``DataNotFoundError`` (the transfer failed
-    or stalled for ``timeout`` seconds) names the URL.
-    """
+    announced length and, if given, ``size`` bytes and hex ``sha256``; else ``CorruptDataError``
+    (wrong length or checksum) or ``DataNotFoundError`` (the transfer failed or stalled for
+    ``timeout`` seconds) naming the URL."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     # A name of this process's own: two processes downloading at once never share a file.

@@ -36,7 +36,6 @@ IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 IMDB_SIZE = 84_125_825
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
-SPLITS = ("train", "test", "unsup")
 LABELS = {"neg": 0, "pos": 1, "unsup": -1}
 FOLDER_OF_LABEL = {label: folder for folder, label in LABELS.items()}
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
@@ -48,7 +47,6 @@ _MOVIE = re.compile(r"/title/(tt\d+)/")
 COLUMN_TYPES = {
     "id": "int32", "rating": "int8", "label": "int8", "movie": "string", "text": "string"
 }  # fmt: skip
-COLUMNS = tuple(COLUMN_TYPES)
 
 # Review folders of the official data set and how many reviews each holds.
 OFFICIAL_README = "Large Movie Review Dataset v1.0"
@@ -85,11 +83,9 @@ def locate_imdb(path: StrPath | None = None) -> Path:
 def _member_name(source: Path, member: tarfile.TarInfo) -> str:
     """The member's name relative to the archive root; ``CorruptDataError`` if it lies outside
     ``aclImdb/`` (absolute, ``..``, another top folder) or is a link posing as a review."""
-    name = member.name
-    while name.startswith("./"):
-        name = name[2:]
+    name = re.sub(r"^(?:\./)+", "", member.name)
     parts = PurePosixPath(name).parts
-    if name.startswith("/") or ".." in parts or not parts or parts[0] != "aclImdb":
+    if ".." in parts or parts[:1] != ("aclImdb",):
         problem = "lies outside aclImdb/; this is not the IMDB archive (or it was tampered with)"
     elif (member.issym() or member.islnk()) and _MEMBER.search(name):
         problem = "is a link, not a review file; this is not the official IMDB archive"
@@ -119,9 +115,8 @@ def _archive_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]
     with tarfile.open(source, "r:gz") as archive:
         for member in archive:
             name = _member_name(source, member)
-            handle = archive.extractfile(member) if member.isfile() else None
-            if handle is not None:
-                yield name, f"{name} in {source}", handle.read
+            if member.isfile():
+                yield name, f"{name} in {source}", archive.extractfile(member).read
 
 
 def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
@@ -148,17 +143,14 @@ def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
 
 
 def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dict[str, list]]:
-    """All reviews as columns per split, ``{split: {"id", "rating", "label", "movie",
-    "text"}}``, rows ordered by (label, id).
-
-    With ``official`` (by default, when the README says v1.0) every review folder must hold its
-    official count (12,500 per label and split, 50,000 unlabelled), otherwise some reviews.
-    ``CorruptDataError`` names what is missing, a duplicate review id, a review that is not
-    UTF-8, an archive member outside ``aclImdb/`` or a truncated archive; ``PermissionError``
-    an unreadable file.
-    """
+    """All reviews as columns per split, ``{split: {"id", "rating", "label", "movie", "text"}}``,
+    rows ordered by (label, id). With ``official`` (by default, when the README says v1.0) every
+    review folder must hold its official count (12,500 per label and split, 50,000 unlabelled),
+    otherwise some reviews. ``CorruptDataError`` names what is missing, a duplicate review id, a
+    review that is not UTF-8, an archive member outside ``aclImdb/`` or a truncated archive;
+    ``PermissionError`` an unreadable file."""
     source = Path(source)
-    rows: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    rows: dict[str, list[dict]] = {s: [] for s in ("train", "test", "unsup")}
     counts = dict.fromkeys(OFFICIAL_COUNTS, 0)
     seen: dict[tuple[str, int], str] = {}
     readme = ""
@@ -175,9 +167,7 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
             continue
         split, label, review_id, rating = _MEMBER.search(name).groups()
         folder, split = f"{split}/{label}", "unsup" if label == "unsup" else split
-        text = decode_utf8(
-            data, where, "the review file is damaged. Replace it with the official one."
-        )
+        text = decode_utf8(data, where, "the review file is damaged; use the official one.")
         row = {"id": int(review_id), "rating": int(rating), "label": LABELS[label], "text": text}
         if (key := (folder, row["id"])) in seen:
             raise CorruptDataError(
@@ -206,23 +196,16 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
             "download it)"
             + (", or pass official=False to accept a partial copy." if official else ".")
         )
-    for split, rs in rows.items():  # the movie of each review, where the urls file says it
+    for split, rs in rows.items():  # by (label, id); the movie of each where the urls file says it
+        rs.sort(key=operator.itemgetter("label", "id"))
         for row in rs:
             known = movies.get(_folder(split, row["label"]), [])
             row["movie"] = known[row["id"]] if row["id"] < len(known) else ""
-    order = operator.itemgetter("label", "id")
-    return {
-        s: {c: [r[c] for r in sorted(rs, key=order)] for c in COLUMNS} for s, rs in rows.items()
-    }
+    return {s: {c: [r[c] for r in rs] for c in COLUMN_TYPES} for s, rs in rows.items()}
 
 
 def _folder(split: str, label: int) -> str:
     return "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[label]}"
-
-
-def review_path(split: str, label: int, review_id: int, rating: int) -> str:
-    """Where a review comes from, e.g. ``aclImdb/train/pos/123_9.txt``."""
-    return f"aclImdb/{_folder(split, label)}/{review_id}_{rating}.txt"
 
 
 def source_fingerprint(source: StrPath) -> str:
@@ -246,8 +229,7 @@ def source_fingerprint(source: StrPath) -> str:
 def load_imdb(path: StrPath | None = None, *, official: bool | None = None):
     """The IMDB splits (train, test, unsup) as a ``datasets.DatasetDict`` whose ``source`` is
     the copy read (``locate_imdb``; checks of ``read_imdb``), cached in ``imdb_cache_folder``;
-    a cache that fails its check is reported (``CorruptCacheWarning``) and rebuilt.
-    """
+    a cache that fails its check is reported (``CorruptCacheWarning``) and rebuilt."""
     import datasets
 
     datasets.disable_progress_bars()
@@ -314,10 +296,16 @@ def _data_files(folder: Path) -> dict[str, int]:
 
 def _build(target: Path, source: Path, official: bool | None):
     """Parse ``source`` into ``target`` with a manifest of what it holds; read it back."""
+    import datasets
+
     for stale in target.parent.glob(f"{target.name}.partial-*"):  # left by a killed build
         shutil.rmtree(stale, ignore_errors=True)
     with atomic_directory(target) as tmp:
-        built = _to_dataset_dict(read_imdb(source, official=official))
+        columns = read_imdb(source, official=official)
+        types = datasets.Features({c: datasets.Value(t) for c, t in COLUMN_TYPES.items()})
+        built = datasets.DatasetDict(
+            {s: datasets.Dataset.from_dict(c, features=types) for s, c in columns.items()}
+        )
         built.save_to_disk(str(tmp))
         manifest = {
             "format": "rnnlib-imdb-cache",
@@ -360,22 +348,11 @@ def _load_verified(target: Path):
     return dataset_dict, None
 
 
-def _to_dataset_dict(columns: dict[str, dict[str, list]]):
-    import datasets
-
-    types = datasets.Features({c: datasets.Value(t) for c, t in COLUMN_TYPES.items()})
-    return datasets.DatasetDict(
-        {s: datasets.Dataset.from_dict(c, features=types) for s, c in columns.items()}
-    )
-
-
 def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
-    """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``.
-
-    A cached split keeps the result in its cache folder (fingerprinted by the tokenizer), read
-    back once checked; a damaged one is reported (``CorruptCacheWarning`` naming the folder)
-    and redone. A review without tokens is a ``CorruptDataError`` naming its file.
-    """
+    """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``, kept in
+    a cached split's folder (fingerprinted by the tokenizer) and read back once checked; a damaged
+    one is reported (``CorruptCacheWarning`` naming the folder) and redone. A review without
+    tokens is a ``CorruptDataError`` naming its file."""
     import datasets
 
     tokenised = datasets.DatasetDict()
@@ -392,8 +369,7 @@ def check_tokenised(dataset_dict, splits: tuple[str, ...] = ("train", "test")) -
     for split in splits:
         if split not in dataset_dict:
             raise ValueError(f"dataset_dict has no {split!r} split; it has {list(dataset_dict)}")
-        missing = {"tokens", "label"} - set(dataset_dict[split].column_names)
-        if missing:
+        if missing := {"tokens", "label"} - set(dataset_dict[split].column_names):
             raise ValueError(
                 f"split {split!r} lacks column(s) {sorted(missing)}; tokenise it first with "
                 "rnnlib.data.tokenize_imdb"
@@ -461,4 +437,4 @@ def _describe_review(batch: dict[str, list], i: int, split: str) -> str:
     where = f"review id {review_id} of the {split} split"
     if label not in FOLDER_OF_LABEL:
         return where
-    return f"{review_path(split, label, review_id, rating)} ({where})"
+    return f"aclImdb/{_folder(split, label)}/{review_id}_{rating}.txt ({where})"

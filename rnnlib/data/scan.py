@@ -40,12 +40,12 @@ Pair = tuple[list[str], list[str]]
 
 
 class ScanPairs(dict):
-    """``{"train": pairs, "test": pairs}`` that also names the copy read: ``files`` (resolved
-    paths by part) and ``source`` (their folder)."""
+    """``{"train": pairs, "test": pairs}`` read from ``files`` (paths by part), that also names
+    the copy read: ``files`` (resolved) and ``source`` (their folder)."""
 
-    def __init__(self, pairs: dict[str, list[Pair]], files: dict[str, Path]) -> None:
-        super().__init__(pairs)
-        self.files = dict(files)
+    def __init__(self, files: dict[str, Path]) -> None:
+        super().__init__({part: read_scan_file(file) for part, file in files.items()})
+        self.files = {part: file.resolve() for part, file in files.items()}
         self.source = self.files["train"].parent
 
 
@@ -69,10 +69,9 @@ def parse_scan_line(line: str, *, where: str = "<line>") -> Pair:
 def read_scan_file(path: StrPath) -> list[Pair]:
     """All pairs of one SCAN file (blank lines skipped); ``CorruptDataError`` naming the file
     (and line) when it is not UTF-8 text, a line is not a SCAN pair, or it holds no pairs."""
-    hint = "it is not a SCAN file or it is damaged"
     pairs = [
         parse_scan_line(line, where=f"{path}:{number}")
-        for number, line in utf8_lines(path, hint)
+        for number, line in utf8_lines(path, "it is not a SCAN file or it is damaged")
         if line.strip()
     ]
     if not pairs:
@@ -83,8 +82,7 @@ def read_scan_file(path: StrPath) -> list[Pair]:
 def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Path, Path]:
     """Paths of the train and test files of a SCAN split, looked for in ``<root>/SCAN/<folder>``,
     ``<root>/<folder>`` and ``<root>`` (see ``fetch.locate``); absent, downloaded to
-    ``<root>/SCAN/<folder>`` and kept only if they match ``SCAN_FILES``.
-    """
+    ``<root>/SCAN/<folder>`` and kept only if they match ``SCAN_FILES``."""
     if split not in SCAN_SPLITS:
         raise ValueError(f"unknown SCAN split {split!r}; choose one of {sorted(SCAN_SPLITS)}")
     folder, *names = SCAN_SPLITS[split]
@@ -111,11 +109,7 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
 def load_scan(split: str = "simple", path: StrPath | None = None) -> ScanPairs:
     """``{"train": pairs, "test": pairs}`` of a SCAN split (see ``locate_scan``), as a
     ``ScanPairs`` that names the files read."""
-    files = dict(zip(("train", "test"), locate_scan(split, path), strict=True))
-    return ScanPairs(
-        {part: read_scan_file(file) for part, file in files.items()},
-        {part: file.resolve() for part, file in files.items()},
-    )
+    return ScanPairs(dict(zip(("train", "test"), locate_scan(split, path), strict=True)))
 
 
 # ------------------------------------------------------------------------------ the grammar

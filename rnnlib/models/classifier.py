@@ -86,11 +86,10 @@ class SentimentRNN(nn.Module):
             for layer in range(config.num_layers)
         )
         if config.orthogonal_init:
-            for layer in self.layers:
-                for rnn in layer:
-                    w_hh = rnn.weight_hh_l0  # [gates * hidden, hidden]
-                    with torch.no_grad():
-                        for block in w_hh.split(hidden, dim=0):  # one per gate group
+            with torch.no_grad():
+                for layer in self.layers:
+                    for rnn in layer:  # weight_hh_l0 [gates * hidden, hidden]: a block per gate
+                        for block in rnn.weight_hh_l0.split(hidden, dim=0):
                             nn.init.orthogonal_(block)
         features = self.num_directions * hidden
         if config.dense_size is not None:
@@ -132,11 +131,10 @@ class SentimentRNN(nn.Module):
             mode = "packed" if ids.is_cuda else "padded"
         reverse = _reverse_index(lengths, ids.shape[1]) if self.num_directions == 2 else None
         x = self.dropout(self.embedding(ids))  # [batch, seq_len, emb]
-        finals: list[torch.Tensor] = []
-        outputs: list[torch.Tensor] = []
         for depth, layer in enumerate(self.layers):
             last_layer = depth == len(self.layers) - 1
-            outputs, finals = [], []
+            outputs: list[torch.Tensor] = []
+            finals: list[torch.Tensor] = []
             for direction, rnn in enumerate(layer):
                 inp = x if direction == 0 else _take(x, reverse)  # [batch, seq_len, features]
                 out, final = _run(rnn, inp, lengths, mode, steps or not last_layer, self.fast_elman)
@@ -147,9 +145,7 @@ class SentimentRNN(nn.Module):
                     outputs.append(out if direction == 0 or last_layer else _take(out, reverse))
             if not last_layer:
                 x = self.dropout(torch.cat(outputs, dim=-1))  # [batch, seq_len, dirs * hidden]
-        step_states = None
-        if steps:  # [batch, seq_len, dirs * hidden]
-            step_states = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+        step_states = torch.cat(outputs, dim=-1) if steps else None  # [batch, seq_len, dirs * H]
         return torch.cat(finals, dim=-1), step_states  # [batch, dirs * hidden]; forward first
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -2,33 +2,20 @@
 
 The assignment's templates, with their TODOs completed and their slips fixed:
 
-* ``Encoder``: embedding + **bidirectional** LSTM over the packed source. It returns every
-  state ``[batch, src_len, 2H]`` (both directions side by side) and the final ``(h, c)`` of
-  each sequence at its real last token, with the two directions joined: ``[batch, 2H]``.
+* ``Encoder``: embedding + **bidirectional** LSTM over the packed source.
 * ``DecoderModule`` (Sutskever et al., 2014): the text asks for a bidirectional decoder, but a
-  decoder generates left to right, one token at a time, feeding back its own prediction: it
-  cannot read the future, so it cannot be bidirectional. It is an ``LSTMCell`` of size
-  ``2H`` whose state is initialised with the encoder's joined final states (no projection).
-* ``AttentionModule``: scaled dot-product attention with query ``h_t`` and keys = values = all
-  encoder states, softmax over the source positions with padding masked out. No parameters.
-* ``AttentionDecoderModule``: the attended vector ``O_t`` goes to ``W_vocab`` together with
-  ``h_t`` (``P_t = W_vocab([h_t; O_t])``) and, as the text asks, also to the decoder LSTM at
-  the next step (*input feeding*, Luong et al. 2015): its input is ``[emb(y_{t-1}); O_{t-1}]``
-  with ``O_0 = 0``.
+  decoder generates left to right, feeding back its own prediction: it cannot read the future,
+  so it cannot be bidirectional. An ``LSTMCell`` of size ``2H`` whose state starts from the
+  encoder's joined final states (no projection).
+* ``AttentionModule``: scaled dot-product attention over the encoder states (no parameters).
+* ``AttentionDecoderModule``: ``P_t = W_vocab([h_t; O_t])``, and, as the text asks, ``O_t`` also
+  feeds the decoder LSTM at the next step (*input feeding*, Luong et al. 2015).
 
 Slips of the templates fixed here: the batch size comes from the input tensor (the global
 ``BATCH_SIZE`` breaks on a smaller last batch); ``start_idx`` is a registered buffer that moves
-with the module (instead of ``.to(DEVICE)`` on a global); the attention weights of every step
-are returned by ``forward`` (for Activity 8) instead of being hidden in attributes; both
-decoders return the same ``(logits, attention)`` pair (``attention`` is ``None`` without
-attention) so that one training loop serves both.
-
-Decoding. With ``targets`` (training) the decoder runs exactly ``targets.size(1)`` steps and,
-at each step and for each example independently, feeds the gold previous token with
-probability ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without
-``targets`` it is free-running greedy decoding: it never sees a gold token, and it stops early
-once every sequence of the batch has emitted ``<eos>`` (``stop_at_eos``), or after
-``max_len`` steps.
+with the module (instead of ``.to(DEVICE)`` on a global); both decoders return ``(logits,
+attention)`` (the attention weights of every step, for Activity 8; ``None`` without attention)
+so that one training loop serves both.
 """
 
 from __future__ import annotations
@@ -76,7 +63,6 @@ class Encoder(nn.Module):
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
         """``src [B, S]`` ids, ``src_lengths [B]`` ->
-
         ``(all_states [B, S, 2H], (h_last [B, 2H], c_last [B, 2H]))``; states at padded
         positions are zeros, and the final states are those at each sequence's real end
         (for the backward direction, its state after reading the first token).
@@ -95,11 +81,9 @@ class Encoder(nn.Module):
 class AttentionModule(nn.Module):
     """Scaled dot-product attention: ``softmax(q·K^T / sqrt(m)) V`` with ``K = V`` (no params).
 
-    Padded source positions get a score of ``-inf`` before the softmax, so their weight is
-    exactly 0 and the weights of each example sum to 1 over its real positions. A decoder calls
-    ``prepare`` once per batch (scaled keys and the padding mask as an additive bias) and
-    ``attend`` at every step, so each step is one ``baddbmm``, one softmax and one ``bmm``;
-    ``forward`` does both.
+    Padded source positions score ``-inf`` before the softmax, so their weight is exactly 0. A
+    decoder calls ``prepare`` once per batch and ``attend`` at every step (one ``baddbmm``, one
+    softmax, one ``bmm``); ``forward`` does both.
     """
 
     def forward(
@@ -109,9 +93,7 @@ class AttentionModule(nn.Module):
         src_mask: torch.Tensor | None = None,
     ):
         """``h_t [B, m]``, ``all_enc_hidden_states [B, S, m]``, ``src_mask [B, S]`` (True = real)
-
-        -> ``(O_t [B, m], weights [B, S])``.
-        """
+        -> ``(O_t [B, m], weights [B, S])``."""
         keys = self.prepare(all_enc_hidden_states, src_mask)
         return self.attend(h_t, keys, all_enc_hidden_states)
 
@@ -128,10 +110,7 @@ class AttentionModule(nn.Module):
         return keys, bias
 
     def attend(
-        self,
-        h_t: torch.Tensor,
-        keys: tuple[torch.Tensor, torch.Tensor],
-        values: torch.Tensor,
+        self, h_t: torch.Tensor, keys: tuple[torch.Tensor, torch.Tensor], values: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``h_t [B, m]``, ``keys`` from ``prepare``, ``values [B, S, m]`` ->
         ``(O_t [B, m], weights [B, S])``."""
@@ -153,7 +132,9 @@ class _GreedyDecoder(nn.Module):
     embeddings_table: nn.Embedding
     start_idx: torch.Tensor
 
-    def _register_common(self, start_idx: int, eos_idx: int | None, dropout: float) -> None:
+    def _register_common(
+        self, start_idx: int, *, eos_idx: int | None = None, dropout: float = 0.0
+    ) -> None:
         if eos_idx is not None and eos_idx == start_idx:
             raise ValueError("start_idx and eos_idx must differ")
         # a buffer moves with .to(device) and is saved in the state dict
@@ -173,12 +154,6 @@ class _GreedyDecoder(nn.Module):
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout.p > 0 else x
-
-    def _teacher_forced(self, state, targets: torch.Tensor, context):
-        """``(logits [B, T, V], attention [B, T, S] | None)`` of full teacher forcing with
-        fewer operations than the step-by-step loop (same numbers; with dropout, the same
-        distribution), or ``None`` to decode step by step."""
-        return None
 
     def _gold_inputs(self, targets: torch.Tensor) -> torch.Tensor:
         """Embedded gold previous tokens ``[B, T, E]``: ``<sos>``, then ``targets[:, :-1]``."""
@@ -202,16 +177,15 @@ class _GreedyDecoder(nn.Module):
 
         ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``; ``targets
         [B, T]`` (gold ids ending with ``<eos>``, padded) turns on training mode: exactly ``T``
-        steps, with teacher forcing at rate ``teacher_forcing_ratio``. Without ``targets``:
-        free-running greedy decoding for at most ``max_len`` steps, stopping early
-        once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
+        steps, each example fed at each step the gold previous token with probability
+        ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without ``targets``:
+        free-running greedy decoding (never a gold token) for at most ``max_len`` steps,
+        stopping early once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
 
         Returns ``(logits [B, T', V], attention [B, T', S] or None)``.
         """
         if not 0.0 <= teacher_forcing_ratio <= 1.0:
-            raise ValueError(
-                f"teacher_forcing_ratio must be in [0, 1], got {teacher_forcing_ratio}"
-            )
+            raise ValueError(f"teacher_forcing_ratio {teacher_forcing_ratio} is not in [0, 1]")
         if targets is None and teacher_forcing_ratio > 0:
             raise ValueError("teacher forcing needs targets")
         batch = final_enc_hidden_states.size(0)  # from the input, not a global BATCH_SIZE
@@ -222,6 +196,8 @@ class _GreedyDecoder(nn.Module):
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
         context = self._context(all_enc_hidden_states, src_mask)
         if targets is not None and teacher_forcing_ratio == 1.0:
+            # each decoder's shortcut, with fewer operations than the loop below (same numbers;
+            # with dropout, the same distribution), or None to decode step by step
             result = self._teacher_forced(state, targets, context)
             if result is not None:
                 return result
@@ -240,14 +216,13 @@ class _GreedyDecoder(nn.Module):
             if weights is not None:
                 attention.append(weights)  # [B, S]
             if targets is not None and teacher_forcing_ratio >= 1.0:
-                prediction = targets[:, t]  # [B] always the gold token
+                y_prev = targets[:, t]  # [B] always the gold token
             else:
-                prediction = P_t.argmax(dim=1)  # [B] greedy choice (detached: argmax)
+                y_prev = P_t.argmax(dim=1)  # [B] greedy choice (detached: argmax)
                 if use_gold is not None:
-                    prediction = torch.where(use_gold[:, t], targets[:, t], prediction)  # [B]
-            y_prev = prediction
+                    y_prev = torch.where(use_gold[:, t], targets[:, t], y_prev)  # [B]
             if check_eos:
-                finished = finished | (prediction == self.eos_idx)
+                finished = finished | (y_prev == self.eos_idx)
                 if bool(finished.all()):
                     break
         logits = torch.stack(out, dim=1)  # [B, T', V]
@@ -275,12 +250,11 @@ class DecoderModule(_GreedyDecoder):
         super().__init__()
         self.embeddings_table = embeddings_table
         self.hidden_size = hidden_size
-        self._register_common(start_idx, eos_idx, dropout)
-        embedding_dim = embeddings_table.embedding_dim
+        self._register_common(start_idx, eos_idx=eos_idx, dropout=dropout)
         # layer mapping the decoder state to the output vocabulary: D -> V
         self.W_vocab = nn.Linear(hidden_size, tgt_vocab_size)
         # recurrent decoder: input = embedding of the previous token (E), state size D
-        self.lstm_cell = nn.LSTMCell(embedding_dim, hidden_size)
+        self.lstm_cell = nn.LSTMCell(embeddings_table.embedding_dim, hidden_size)
 
     def _step(self, y_emb, state, extra, context):
         h_t, c_t = self.lstm_cell(y_emb, state)  # [B, D], [B, D]
@@ -293,8 +267,7 @@ class DecoderModule(_GreedyDecoder):
         with the cell's weights) instead of one step at a time: the same numbers, faster."""
         inputs = self._gold_inputs(targets)  # [B, T, E]
         h0, c0 = state[0].unsqueeze(0), state[1].unsqueeze(0)  # [1, B, D] each
-        cell = self.lstm_cell
-        weights = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
+        weights = list(self.lstm_cell.parameters())  # weight_ih, weight_hh, bias_ih, bias_hh
         # torch.lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
         #            batch_first): the kernel behind nn.LSTM
         h, _, _ = torch.lstm(inputs, (h0, c0), weights, True, 1, 0.0, self.training, False, True)
@@ -328,7 +301,7 @@ class AttentionDecoderModule(_GreedyDecoder):
         self.embeddings_table = embeddings_table
         self.embeddings_size = embeddings_size
         self.hidden_size = hidden_size
-        self._register_common(start_idx, eos_idx, dropout)
+        self._register_common(start_idx, eos_idx=eos_idx, dropout=dropout)
         # output layer reads [h_t ; O_t]: 2D -> V
         self.W_vocab = nn.Linear(2 * hidden_size, tgt_vocab_size)
         # recurrent decoder: input [emb(y_{t-1}) ; O_{t-1}] (E + D), state size D
@@ -375,12 +348,10 @@ class AttentionDecoderModule(_GreedyDecoder):
 
 
 class Seq2Seq(nn.Module):
-    """Encoder + decoder built from a ``Seq2SeqConfig``.
-
-    ``forward`` returns ``(logits [B, T, V], attention [B, T, S] | None)``. The encoder has
-    ``H = config.hidden_size`` units per direction and the decoder ``D = 2H``, so the decoder
-    starts from the encoder's two final states joined (no projection). The source and target
-    embeddings are separate tables of size ``config.embedding_dim``.
+    """Encoder + decoder built from a ``Seq2SeqConfig``: ``H = config.hidden_size`` units per
+    encoder direction, a decoder of size ``D = 2H`` (it starts from the encoder's two final states
+    joined), separate source and target embedding tables of size ``config.embedding_dim``.
+    ``forward`` returns ``(logits [B, T, V], attention [B, T, S] | None)``.
     """
 
     def __init__(self, config: Seq2SeqConfig) -> None:
@@ -396,15 +367,12 @@ class Seq2Seq(nn.Module):
             config.src_vocab_size, e, h, pad_idx=config.pad_idx, dropout=config.dropout
         )
         table = nn.Embedding(config.tgt_vocab_size, e, padding_idx=config.pad_idx)
+        args = (2 * h, config.sos_idx, config.tgt_vocab_size)  # D, start_idx, V
         options = {"eos_idx": config.eos_idx, "dropout": config.dropout}
         if config.attention:
-            self.decoder: _GreedyDecoder = AttentionDecoderModule(
-                table, e, 2 * h, config.sos_idx, config.tgt_vocab_size, **options
-            )
+            self.decoder: _GreedyDecoder = AttentionDecoderModule(table, e, *args, **options)
         else:
-            self.decoder = DecoderModule(
-                table, 2 * h, config.sos_idx, config.tgt_vocab_size, **options
-            )
+            self.decoder = DecoderModule(table, *args, **options)
 
     @property
     def has_attention(self) -> bool:
