@@ -8,7 +8,7 @@
 Each creates ``.venv/`` on first use and installs ``requirements.txt`` into it (again only when
 that file changes). The notebook's cells live in ``tarea2.py`` (jupytext, paired with
 ``tarea2.ipynb``): ``notebook`` first copies them into the ``.ipynb``. Extra options:
-``notebook --smoke`` (tiny subsets, one epoch, written to ``runs/tarea2-smoke.ipynb`` and
+``notebook --smoke`` (tiny subsets, a few epochs, written to ``runs/tarea2-smoke.ipynb`` and
 ``runs/results-smoke.json``), ``notebook --retrain`` (ignore saved training runs), ``notebook
 --data DIR``, ``test -- <pytest args>``.
 """
@@ -124,7 +124,7 @@ def main() -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     nb = sub.add_parser("notebook", help="execute tarea2.ipynb")
-    nb.add_argument("--smoke", action="store_true", help="tiny subsets, one epoch")
+    nb.add_argument("--smoke", action="store_true", help="tiny subsets, a few epochs")
     nb.add_argument("--retrain", action="store_true", help="train again even if a saved run exists")
     nb.add_argument("--data", help="folder with aclImdb_v1.tar.gz and SCAN/ (else RNNLIB_DATA)")
     nb.set_defaults(func=notebook)

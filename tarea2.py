@@ -24,7 +24,7 @@
 # contradijera el texto, el notebook se detendría en lugar de mostrar una respuesta falsa.
 
 # %% tags=["parameters"]
-SMOKE = False  # True: subconjuntos pequeños y una época (prueba rápida de punta a punta)
+SMOKE = False  # True: subconjuntos pequeños y pocas épocas (prueba rápida de punta a punta)
 RETRAIN = False  # True: entrenar de nuevo aunque haya entrenamientos guardados en RUNS_DIR
 DATA_DIR = None  # carpeta con aclImdb_v1.tar.gz y SCAN/; None: $RNNLIB_DATA y luego data/
 RUNS_DIR = "runs"  # entrenamientos guardados (pesos, configuración, historial)
@@ -60,6 +60,7 @@ plt.rcParams.update(
 set_seed(0)
 DEVICE = choose_device()
 SEEDS = (0, 1) if SMOKE else (0, 1, 2)
+CURVAS = f"media y rango de {len(SEEDS)} semillas"  # lo que muestran las curvas
 print(f"modo: {'prueba rápida (SMOKE)' if SMOKE else 'completo'} | dispositivo: {DEVICE}")
 
 
@@ -176,7 +177,7 @@ from rnnlib.translation import prepare_scan
 # las palabras con menos de 5 apariciones.
 IMDB_DATA = dict(max_len=256, truncation="head+tail", min_freq=5, val_size=2500, seed=0)
 IMDB_TRAIN = TrainConfig(
-    max_epochs=1 if SMOKE else 7,
+    max_epochs=3 if SMOKE else 7,
     batch_size=32,
     lr=2e-3,
     clip=1.0,
@@ -327,10 +328,9 @@ print(
     f"{pct(imdb_data.stats['test_unk_rate'], 2)} en prueba"
 )
 train_lengths = np.array([len(s) for s in imdb_data.train.sequences])
-shuffled = np.random.default_rng(0).permutation(len(train_lengths))
-batch_sets = {
-    "de largo parecido": BucketBatchSampler(train_lengths, IMDB_TRAIN.batch_size).batches(),
-    "al azar": np.array_split(shuffled, len(shuffled) // IMDB_TRAIN.batch_size),
+batch_sets = {  # los del entrenamiento; con bucket_factor=1, cada batch es una muestra al azar
+    k: BucketBatchSampler(train_lengths, IMDB_TRAIN.batch_size, **options).batches()
+    for k, options in (("de largo parecido", {}), ("al azar", {"bucket_factor": 1}))
 }
 padding = {  # fracción de las posiciones de cada batch que son relleno
     k: 1 - train_lengths.sum() / sum(len(b) * train_lengths[b].max() for b in batches)
@@ -581,7 +581,7 @@ fig = plot_learning_curves(
     IMDB_PANELS,
     percent=["val_accuracy"],
     xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
-    title="Figura 2. RNN, mejor BiRNN y BiRNN con capa densa (media y rango de 3 semillas)",
+    title=f"Figura 2. RNN, mejor BiRNN y BiRNN con capa densa ({CURVAS})",
 )
 mostrar(fig)
 
@@ -597,13 +597,10 @@ first_cmp = {  # exactitud en validación tras la primera época, por pares
     for a, b in (("RNN", best_bi), ("RNN", dense_name), (best_bi, dense_name))
 }
 dense_dip = {  # la RNN frente a la capa densa tras la segunda y la tercera época
-    epoch: compare(  # (sin pasar del máximo de épocas: la prueba rápida entrena una)
-        values(imdb_runs["RNN"], "val_accuracy", epoch=min(epoch, IMDB_TRAIN.max_epochs)),
-        values(imdb_runs[dense_name], "val_accuracy", epoch=min(epoch, IMDB_TRAIN.max_epochs)),
-    )
+    epoch: compare(*(values(imdb_runs[k], "val_accuracy", epoch) for k in ("RNN", dense_name)))
     for epoch in (2, 3)
 }
-last_lr = imdb_runs["RNN"][0].history.column("lr")[-2:][0]  # al empezar la última época
+last_lr = imdb_runs["RNN"][0].history.column("lr")[-2]  # al empezar la última época
 train_end = {  # exactitud de entrenamiento en las dos últimas épocas, media de las semillas
     k: np.mean([r.history.column("train_accuracy")[-2:] for r in imdb_runs[k]], axis=0)
     for k in ("RNN", best_bi)
@@ -790,7 +787,7 @@ fig = plot_learning_curves(
     IMDB_PANELS,
     percent=["val_accuracy"],
     xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
-    title="Figura 3. RNN, LSTM y GRU en IMDB (media y rango de 3 semillas)",
+    title=f"Figura 3. RNN, LSTM y GRU en IMDB ({CURVAS})",
 )
 mostrar(fig)
 
@@ -838,7 +835,7 @@ gated = [r for k in ("LSTM", "GRU") for r in imdb_runs[k]]
 bench = json.loads(Path("benchmarks/results.json").read_text(encoding="utf-8"))
 kernel = {k: bench["sentiment"][k.lower()]["final"]["kernel_tokens_per_s"] for k in ("LSTM", "GRU")}
 gated_best = [r.history.best_epoch for r in gated]
-epoch_seconds = {k: seconds_per_epoch(imdb_runs[k]) for k in activity3}
+seconds.update({k: seconds_per_epoch(imdb_runs[k]) for k in ("LSTM", "GRU")})  # por época
 CLAIMS_3 = {
     "la LSTM supera a la RNN": lstm_vs_rnn.a_better,
     "la GRU supera a la RNN": gru_vs_rnn.a_better,
@@ -852,13 +849,12 @@ CLAIMS_3 = {
     == 3 * recurrent["RNN"],
     "LSTM y GRU alcanzan su mejor época pronto y se detienen antes del límite": max(gated_best) <= 3
     and all(len(r.history.epochs) < IMDB_TRAIN.max_epochs for r in gated),
-    "una época de la GRU tarda más que una de la LSTM": epoch_seconds["GRU"]
-    > epoch_seconds["LSTM"],
+    "una época de la GRU tarda más que una de la LSTM": seconds["GRU"] > seconds["LSTM"],
     "la capa GRU de PyTorch es más lenta en CPU que la LSTM": kernel["GRU"] < kernel["LSTM"],
     "GRU y LSTM no difieren más allá del ruido": gru_vs_lstm.within_noise,
     "la capa explica parte de la diferencia de tiempo, no toda": 1
     < kernel["LSTM"] / kernel["GRU"]
-    < epoch_seconds["GRU"] / epoch_seconds["LSTM"],
+    < seconds["GRU"] / seconds["LSTM"],
 }
 for claim, holds in CLAIMS_3.items():
     assert SMOKE or holds, f"Actividad 3: los datos contradicen «{claim}»"
@@ -885,15 +881,15 @@ display(
   candidato de celda). El total ({num(imdb_runs["RNN"][0].parameters)},
   {num(imdb_runs["GRU"][0].parameters)} y {num(imdb_runs["LSTM"][0].parameters)}) sube mucho
   menos, porque el embedding ({num(V * E)}) es común a los tres.
-- **Costo.** Una época tarda {num(epoch_seconds["RNN"])} s con la RNN,
-  {num(epoch_seconds["LSTM"])} s con la LSTM y {num(epoch_seconds["GRU"])} s con la GRU (dos
+- **Costo.** Una época tarda {num(seconds["RNN"])} s con la RNN,
+  {num(seconds["LSTM"])} s con la LSTM y {num(seconds["GRU"])} s con la GRU (dos
   entrenamientos a la vez, uno por núcleo, así que cada tiempo depende también del otro). Que la
   GRU, con menos pesos, tarde más que la LSTM viene en buena parte de la implementación de
   PyTorch para CPU: medidas solas (`benchmarks/throughput.py`, con *batches* de
   {bench["settings"]["batch_size"]} críticas de {bench["settings"]["max_len"]} tokens; sus
   cifras están en `benchmarks/results.json`), su capa GRU procesa {num(kernel["GRU"])} tokens
   por segundo y su capa LSTM {num(kernel["LSTM"])}, {num(kernel["LSTM"] / kernel["GRU"], 2)}
-  veces más; la época de la GRU tarda {num(epoch_seconds["GRU"] / epoch_seconds["LSTM"], 2)}
+  veces más; la época de la GRU tarda {num(seconds["GRU"] / seconds["LSTM"], 2)}
   veces la de la LSTM, y el resto de la diferencia queda sin medir aquí (el entrenamiento usa
   *batches* de otro tamaño y comparte la máquina con otro entrenamiento).
 - **Por qué.** En la RNN, el gradiente que llega a una palabra lejana es un producto de
@@ -947,7 +943,7 @@ fig = plot_learning_curves(
     [("val_accuracy", "exactitud en validación")],
     percent=["val_accuracy"],
     xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
-    title="Figura 5. Ablaciones sobre la RNN (media y rango de 3 semillas)",
+    title=f"Figura 5. Ablaciones sobre la RNN ({CURVAS})",
     ncols=1,
 )
 mostrar(fig)
@@ -1065,8 +1061,9 @@ ilustran casos difíciles.
 # La evaluación es siempre **decodificación voraz libre**: el modelo nunca ve los tokens
 # correctos. La métrica principal es la **exactitud de secuencia** (toda la salida, hasta e
 # incluyendo `<eos>`, debe ser correcta); la exactitud por token es secundaria. Ambos modelos
-# usan el mismo protocolo: *batches* de 64, Adam con decaimiento coseno, 12 épocas (se conserva
-# la mejor en validación), tres semillas.
+# usan el mismo protocolo, que la celda siguiente imprime: Adam con decaimiento coseno, el mismo
+# tamaño de *batch*, el mismo número de épocas (se conserva la mejor en validación) y las mismas
+# semillas.
 
 # %%
 from IPython.display import Code
@@ -1102,6 +1099,10 @@ display(
 )
 print("palabras de los comandos:", " ".join(source_words))
 print("acciones:", " ".join(target_words))
+print(
+    f"protocolo de ambos modelos: batches de {SCAN_TRAIN.batch_size}, tasa de aprendizaje "
+    f"inicial {num(SCAN_TRAIN.lr, 3)}, {SCAN_TRAIN.max_epochs} épocas, {len(SEEDS)} semillas"
+)
 
 # %% [markdown]
 # ## Actividad 4 — Modelo Seq2Seq básico
@@ -1233,7 +1234,7 @@ fig = plot_learning_curves(
     SCAN_PANELS,
     percent=SCAN_PERCENT,
     xlabel=f"actualizaciones (batches de {SCAN_TRAIN.batch_size})",
-    title="Figura 6. Seq2Seq básico en SCAN (media y rango de 3 semillas)",
+    title=f"Figura 6. Seq2Seq básico en SCAN ({CURVAS})",
 )
 mostrar(fig)
 
@@ -1415,7 +1416,7 @@ fig = plot_learning_curves(
     SCAN_PANELS,
     percent=SCAN_PERCENT,
     xlabel=f"actualizaciones (batches de {SCAN_TRAIN.batch_size})",
-    title="Figura 7. Seq2Seq básico y con atención en SCAN (media y rango de 3 semillas)",
+    title=f"Figura 7. Seq2Seq básico y con atención en SCAN ({CURVAS})",
 )
 mostrar(fig)
 
@@ -1467,7 +1468,7 @@ fewer_errors = {  # errores por semilla que la atención evita, en salidas larga
     part: (correct["Seq2Seq con atención"][rows] - correct["Seq2Seq básico"][rows]).sum()
     for part, rows in (("largas", target_lengths > 24), ("cortas", target_lengths <= 24))
 }
-scan_epoch_seconds = {name: seconds_per_epoch(runs) for name, runs in scan_runs.items()}
+scan_seconds = {name: seconds_per_epoch(runs) for name, runs in scan_runs.items()}
 setbacks = {  # por semilla, suma de las caídas de la exactitud de secuencia en validación
     name: [
         sum(max(0.0, a - b) for a, b in pairwise(r.history.column("val_exact_match"))) for r in runs
@@ -1486,8 +1487,8 @@ CLAIMS_7 = {
     > long_acc["Seq2Seq básico"],
     "la mayor parte de los errores evitados está en las salidas largas": fewer_errors["largas"]
     > fewer_errors["cortas"],
-    "las épocas con atención son más caras": scan_epoch_seconds["Seq2Seq con atención"]
-    > scan_epoch_seconds["Seq2Seq básico"],
+    "las épocas con atención son más caras": scan_seconds["Seq2Seq con atención"]
+    > scan_seconds["Seq2Seq básico"],
 }
 for claim, holds in CLAIMS_7.items():
     assert SMOKE or holds, f"Actividad 7: los datos contradicen «{claim}»"

@@ -1,5 +1,5 @@
 """The notebook: its source (tarea2.py) matches the executed tarea2.ipynb, and the whole of it
-runs top to bottom in smoke mode (tiny subsets, one epoch) on the real data."""
+runs top to bottom in smoke mode (tiny subsets, a few epochs) on the real data."""
 
 import json
 import os
