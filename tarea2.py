@@ -1428,6 +1428,7 @@ def updates_to_reach(run, threshold=0.9):
 
 
 reach90 = {name: [updates_to_reach(r) for r in runs] for name, runs in scan_runs.items()}
+scan_seconds = {name: seconds_per_epoch(runs) for name, runs in scan_runs.items()}
 display(
     table(
         {
@@ -1438,7 +1439,7 @@ display(
                 "actualizaciones hasta 90 % en validación": ", ".join(
                     num(u) for u in reach90[name]
                 ),
-                "s por época": num(seconds_per_epoch(runs), 1),
+                "s por época": num(scan_seconds[name], 1),
             }
             for name, runs in scan_runs.items()
         },
@@ -1468,7 +1469,6 @@ fewer_errors = {  # errores por semilla que la atención evita, en salidas larga
     part: (correct["Seq2Seq con atención"][rows] - correct["Seq2Seq básico"][rows]).sum()
     for part, rows in (("largas", target_lengths > 24), ("cortas", target_lengths <= 24))
 }
-scan_seconds = {name: seconds_per_epoch(runs) for name, runs in scan_runs.items()}
 setbacks = {  # por semilla, suma de las caídas de la exactitud de secuencia en validación
     name: [
         sum(max(0.0, a - b) for a, b in pairwise(r.history.column("val_exact_match"))) for r in runs
