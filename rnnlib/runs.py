@@ -159,7 +159,9 @@ class RunStore:
     def path(self, name: str, key: dict[str, Any]) -> Path:
         return self.root / f"{_slug(name)}-s{key['seed']}-{fingerprint(key)}"
 
-    def save(self, name: str, key: dict, model: nn.Module, record: dict[str, Any]) -> Path:
+    def save(
+        self, name: str, key: dict[str, Any], model: nn.Module, record: dict[str, Any]
+    ) -> Path:
         """Save ``model``'s weights and ``record`` (JSON-able) under the run's folder."""
         final = self.path(name, key)
         stamp = {"saved_at": time.strftime("%Y-%m-%d %H:%M:%S"), "torch": torch.__version__}
