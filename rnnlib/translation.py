@@ -273,7 +273,7 @@ def translate(
             )
         try:
             interpret(tokens)
-        except ValueError as err:  # it names the phrase outside the grammar
+        except ValueError as err:  # it names the command (and the phrase at fault)
             raise ValueError(
                 f"{err}, so it has no correct translation; a command is one or two phrases "
                 "joined by 'and' or 'after', e.g. 'jump twice after walk left'"

@@ -102,7 +102,7 @@ def test_errors_say_what_to_do(runs, tmp_path, capsys):
     assert "'jump jump' is not a SCAN command, so it has no correct translation" in err
     assert err.count("jump jump") == 1
     assert main(["translate", "walk twice twice", "--runs", str(runs)]) == 2
-    assert "'walk twice' is not a SCAN command" in capsys.readouterr().err
+    assert "'walk twice twice' is not a SCAN command" in capsys.readouterr().err
     (path,) = [p for p in runs.iterdir() if p.name.startswith("t-")]
     assert main(["predict", "good", "--run", str(path)]) == 2
     assert "is not a sentiment run" in capsys.readouterr().err

@@ -186,8 +186,17 @@ def test_scan_interpreter_and_clause_spans():
     assert interpret("walk after run left") == ["I_TURN_LEFT", "I_RUN", "I_WALK"]
     spans = clause_spans("walk twice after run left")
     assert spans == [([3, 4], range(0, 2)), ([0, 1], range(2, 4))]
-    for bad in ["", "turn", "jump up", "walk around", "fly left"]:
-        with pytest.raises(ValueError, match="not a SCAN command"):
+    for bad in ["", "turn", "jump up", "walk around", "fly left", "walk twice twice"]:
+        with pytest.raises(ValueError, match=f"^'{bad}' is not a SCAN command$"):
+            interpret(bad)
+    # at most one conjunction: the grammar has no command of three phrases
+    for bad in ["jump and walk and run", "jump twice after walk thrice after run"]:
+        with pytest.raises(ValueError, match="it has 2 conjunctions"):
+            interpret(bad)
+    with pytest.raises(ValueError, match="'jump up', on one side of 'after', is not a phrase"):
+        interpret("walk after jump up")
+    for bad, conjunction in [("jump and", "and"), ("and jump", "and"), ("after", "after")]:
+        with pytest.raises(ValueError, match=f"one side of '{conjunction}' is empty"):
             interpret(bad)
 
 

@@ -123,18 +123,23 @@ TURNS = {"left": "I_TURN_LEFT", "right": "I_TURN_RIGHT"}
 REPEATS = {"twice": 2, "thrice": 3}
 
 
-def _interpret_verb_phrase(words: list[str]) -> list[str]:
+def _interpret_phrase(words: list[str]) -> list[str] | None:
+    """The actions of one phrase ``S`` of the grammar, or ``None`` if ``words`` is not one."""
+    repeat = 1
+    if words and words[-1] in REPEATS:
+        words, repeat = words[:-1], REPEATS[words[-1]]
     verb, *rest = words or [""]
     action = [PRIMITIVES[verb]] if verb in PRIMITIVES else [] if verb == "turn" else None
-    if action is not None:
-        if not rest and action:
-            return action
-        if len(rest) == 1 and rest[0] in TURNS:
-            return [TURNS[rest[0]], *action]
-        if len(rest) == 2 and rest[0] in ("opposite", "around") and rest[1] in TURNS:
-            turn = TURNS[rest[1]]
-            return [turn, turn, *action] if rest[0] == "opposite" else [turn, *action] * 4
-    raise ValueError(f"{' '.join(words)!r} is not a SCAN command")
+    if action is None:
+        return None
+    if not rest and action:
+        return action * repeat
+    if len(rest) == 1 and rest[0] in TURNS:
+        return [TURNS[rest[0]], *action] * repeat
+    if len(rest) == 2 and rest[0] in ("opposite", "around") and rest[1] in TURNS:
+        turn = TURNS[rest[1]]
+        return ([turn, turn, *action] if rest[0] == "opposite" else [turn, *action] * 4) * repeat
+    return None
 
 
 def _clauses(words: list[str]) -> list[list[int]]:
@@ -149,14 +154,32 @@ def _clauses(words: list[str]) -> list[list[int]]:
 
 def interpret(command: str | list[str]) -> list[str]:
     """The action sequence that a SCAN command means, e.g. ``"jump left"`` ->
-    ``["I_TURN_LEFT", "I_JUMP"]``; ``ValueError`` for text outside the grammar."""
+    ``["I_TURN_LEFT", "I_JUMP"]``; ``ValueError`` naming the command (and, in a command of two
+    phrases, the phrase) for text outside the grammar."""
     words = command.split() if isinstance(command, str) else list(command)
-    clauses = _clauses(words)
-    if len(clauses) > 1:
-        return [action for c in clauses for action in interpret([words[p] for p in c])]
-    if words and words[-1] in REPEATS:
-        return _interpret_verb_phrase(words[:-1]) * REPEATS[words[-1]]
-    return _interpret_verb_phrase(words)
+    text = " ".join(words)
+    joins = [w for w in words if w in ("and", "after")]
+    if len(joins) > 1:
+        raise ValueError(
+            f"{text!r} is not a SCAN command: it has {len(joins)} conjunctions ('and', "
+            "'after'), and a command joins at most two phrases"
+        )
+    actions = []
+    for positions in _clauses(words):
+        phrase = " ".join(words[p] for p in positions)
+        meaning = _interpret_phrase(phrase.split())
+        if meaning is None and not joins:
+            raise ValueError(f"{text!r} is not a SCAN command")
+        if meaning is None:
+            side = f"one side of {joins[0]!r}"
+            problem = (
+                f"{phrase!r}, on {side}, is not a phrase of its grammar"
+                if phrase
+                else f"{side} is empty"
+            )
+            raise ValueError(f"{text!r} is not a SCAN command: {problem}")
+        actions += meaning
+    return actions
 
 
 def clause_spans(command: str | list[str]) -> list[tuple[list[int], range]]:
