@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The project's two entry points, runnable with nothing but Python 3.11+.
+"""The project's entry points, runnable with nothing but Python 3.11+.
 
     python3 run.py notebook   # execute tarea2.ipynb top to bottom, in place (full mode)
     python3 run.py test       # ruff + the whole test suite

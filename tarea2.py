@@ -57,6 +57,7 @@ NOTEBOOK_START = time.perf_counter()
 plt.rcParams.update(
     {"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 9}
 )
+pd.set_option("display.max_colwidth", None)  # las tablas muestran cada texto completo
 set_seed(0)
 DEVICE = choose_device()
 SEEDS = (0, 1) if SMOKE else (0, 1, 2)
@@ -140,8 +141,8 @@ def seconds_per_epoch(runs) -> float:
 #   mismo número de épocas para ambos modelos, sin parada temprana (su exactitud en validación
 #   cae a veces una o dos épocas antes de subir otra vez). Siempre se conservan los pesos de la
 #   mejor época en validación. Toda técnica de entrenamiento (*dropout*, recorte, la pérdida por
-#   paso) se aplica a todos los modelos comparados; las dos que más pesan en la RNN, la pérdida
-#   por paso y los embeddings Word2Vec, se miden además con una ablación.
+#   paso) se aplica a todos los modelos comparados; dos de ellas, la pérdida por paso y los
+#   embeddings Word2Vec, se miden además con una ablación sobre la RNN.
 # - **Pérdida por paso en IMDB.** Todos los modelos de IMDB se entrenan con una pérdida auxiliar:
 #   además de la del *logit* final, la de la misma capa de salida aplicada al estado después de
 #   cada token (*target replication*, Lipton et al., 2016). La predicción sigue siendo
@@ -159,7 +160,8 @@ def seconds_per_epoch(runs) -> float:
 # - **Exactitud.** El enunciado habla de "precisión" en el sentido de *accuracy*: la fracción de
 #   predicciones correctas. Aquí se llama **exactitud**.
 #
-# Todos los entrenamientos del notebook se lanzan en la celda siguiente y se ejecutan en
+# Los entrenamientos del notebook se lanzan en la celda siguiente (salvo dos configuraciones de
+# la actividad 2 que dependen de resultados anteriores y se lanzan allí) y se ejecutan en
 # paralelo, dos a la vez en una máquina de dos núcleos (el `README.md` explica por qué y cuánto
 # tardan); cada sección espera los que necesita. Los entrenamientos quedan guardados en
 # `runs/`, de modo que una segunda ejecución los carga en lugar de repetirlos.
@@ -262,7 +264,10 @@ for name, (config, train, use_w2v) in ABLATIONS.items():
         experiments.submit(name, config, train, imdb_data, pretrained=w2v_weights, test=False)
 print("IMDB leído de:", imdb_source)
 print("SCAN leído de:", scan_pairs["simple"].source)
-print(f"{len(experiments.names)} configuraciones × {len(SEEDS)} semillas en marcha")
+print(
+    f"{experiments.num_runs} entrenamientos en marcha: {len(experiments.names)} configuraciones,"
+    f" con {len(SEEDS)} semillas salvo las del anexo (una)"
+)
 
 # %% [markdown]
 # # Parte 1 — RNNs para detección de sentimiento (IMDB)
@@ -301,6 +306,11 @@ print("ejemplo:", " ".join(imdb["train"][0]["tokens"][:30]), "...")
 # se trunca a `max_len` tokens: su **comienzo** (la cuarta parte) y su **final** (el resto),
 # donde las críticas suelen anunciar y cerrar su veredicto. La figura muestra cuántas críticas
 # quedan cortadas.
+#
+# La validación sale de las críticas de entrenamiento y toma **películas enteras** (los archivos
+# `urls_*.txt` del dataset dicen de qué película es cada crítica), como la partición oficial de
+# prueba: las críticas de una misma película comparten nombres y palabras de la trama, y una
+# validación que comparte películas con el entrenamiento premiaría memorizarlas.
 
 # %%
 from collections import Counter
@@ -326,6 +336,11 @@ print(
     f"{max_len} tokens y se truncan; vocabulario: {num(V)} entradas (con <pad> y <unk>); "
     f"tokens <unk>: {pct(imdb_data.stats['train_unk_rate'], 2)} en entrenamiento y "
     f"{pct(imdb_data.stats['test_unk_rate'], 2)} en prueba"
+)
+print(
+    f"validación: {num(len(imdb_data.val))} críticas de entrenamiento"
+    + (", de películas enteras" if imdb_data.settings["val_by_movie"] else ", al azar")
+    + f"; quedan {num(len(imdb_data.train))} para entrenar"
 )
 train_lengths = np.array([len(s) for s in imdb_data.train.sequences])
 batch_sets = {  # los del entrenamiento; con bucket_factor=1, cada batch es una muestra al azar
@@ -376,10 +391,10 @@ print(
 # El modelo (`rnnlib.models.SentimentRNN`, configurado por `rnnlib.ClassifierConfig`) es la
 # clase `RNN` del enunciado con una capa de embedding delante: embedding → RNN de **una capa con
 # estado de dimensión 100** → capa lineal a un *logit* → `sigmoid`. Al entrenar se aplica
-# *dropout* (`BASE["dropout"]`, una misma máscara en todos los pasos de una crítica: Gal y
-# Ghahramani, 2016) al embedding y al estado que lee la capa de salida; no agrega parámetros.
-# Para una capa recurrente con
-# `g` grupos de compuertas (RNN: `g = 1`; GRU: 3; LSTM: 4), entrada de dimensión $E$ y estado de
+# *dropout* (con la probabilidad `dropout` de `BASE`, más arriba; una misma máscara en todos
+# los pasos de una crítica: Gal y Ghahramani, 2016) al embedding y al estado que lee la capa de
+# salida; no agrega parámetros. Para una capa recurrente con `g` grupos de compuertas (RNN:
+# `g = 1`; GRU: 3; LSTM: 4), entrada de dimensión $E$ y estado de
 # dimensión $H$, PyTorch guarda por grupo una matriz de entrada, una recurrente y **dos** vectores
 # de sesgo (`b_ih` y `b_hh`):
 #
@@ -546,10 +561,10 @@ followups = {
     dense_name: BIRNN[best_bi].replace(dense_size=100),
     uni_name: rnn_config.replace(embedding_dim=best_e),
 }
-for name, config in followups.items():
-    if name not in imdb_runs:
-        experiments.submit(name, config, IMDB_TRAIN, imdb_data, pretrained=pretrained[best_e])
-        imdb_runs[name] = experiments.runs(name)
+followups = {name: config for name, config in followups.items() if name not in imdb_runs}
+for name, config in followups.items():  # ambas en marcha antes de esperar a cualquiera
+    experiments.submit(name, config, IMDB_TRAIN, imdb_data, pretrained=pretrained[best_e])
+imdb_runs |= {name: experiments.runs(name) for name in followups}
 print(f"mejor RNN bidireccional según la exactitud media en validación: {best_bi}")
 
 
@@ -574,7 +589,7 @@ display(runs_table(activity2))
 # %%
 IMDB_PANELS = [
     ("val_accuracy", "exactitud en validación"),
-    ("train_loss", "pérdida de entrenamiento"),
+    ("train_loss", "pérdida de entrenamiento\n(logit final)"),
 ]
 fig = plot_learning_curves(
     {k: [r.history for r in imdb_runs[k]] for k in ["RNN", best_bi, dense_name]},
@@ -609,11 +624,12 @@ bi_vs_rnn = compare(acc[best_bi], acc["RNN"])
 val_acc = {k: values(imdb_runs[k], "val_accuracy") for k in activity2}
 bi_vs_rnn_val = compare(val_acc[best_bi], val_acc["RNN"])
 same_e_vs_rnn = compare(acc["BiRNN E=100, H=50"], acc["RNN"])  # el embedding del modelo base
+same_e_vs_rnn_val = compare(val_acc["BiRNN E=100, H=50"], val_acc["RNN"])
 uni_vs_rnn = compare(acc[uni_name], acc["RNN"])  # solo cambia el embedding
 bi_vs_uni = compare(acc[best_bi], acc[uni_name])  # solo cambia la dirección
 bi_vs_uni_val = compare(val_acc[best_bi], val_acc[uni_name])
 uni_stopped = [r for r in imdb_runs[uni_name] if len(r.history.epochs) < IMDB_TRAIN.max_epochs]
-uni_odd = (uni_stopped or imdb_runs[uni_name])[0]  # la prueba rápida no detiene ninguna
+uni_odd = min(imdb_runs[uni_name], key=lambda r: len(r.history.epochs))  # la que menos entrenó
 uni_full = [r for r in imdb_runs[uni_name] if r is not uni_odd]
 uni_drop = uni_odd.history.column("val_accuracy")[:2]  # validación tras las épocas 1 y 2
 dense_vs_bi = compare(acc[dense_name], acc[best_bi])
@@ -638,6 +654,11 @@ CLAIMS_2 = {
     "en validación no lo supera más allá del ruido": bi_vs_rnn_val.within_noise,
     "con E = 100, como el modelo base, la bidireccional no difiere más allá del ruido": (
         same_e_vs_rnn.within_noise
+    ),
+    "en validación queda por debajo del modelo base, apenas más allá del ruido": (
+        same_e_vs_rnn_val.beyond_noise
+        and same_e_vs_rnn_val.difference < 0
+        and abs(same_e_vs_rnn_val.difference) < 3 * same_e_vs_rnn_val.standard_error
     ),
     "la mejor RNN bidireccional es la de E = 50": best_bi == "BiRNN E=50, H=50",
     "con E = 50, la RNN unidireccional no difiere del modelo base": uni_vs_rnn.within_noise,
@@ -706,12 +727,15 @@ display(
   {signed_points(bi_vs_uni.difference)} en prueba y a {signed_points(bi_vs_uni_val.difference)}
   en validación, dentro del ruido (dos errores estándar:
   {num(200 * bi_vs_uni.standard_error, 1)} y {num(200 * bi_vs_uni_val.standard_error, 1)} pp),
-  y frente al modelo base queda a {signed_points(uni_vs_rnn.difference)}, también dentro del
-  ruido. Con el embedding del modelo base ($E = 100$, $H = 50$ por dirección), la bidireccional
-  logra {pct_pm(acc["BiRNN E=100, H=50"])}, a {signed_points(same_e_vs_rnn.difference)} de la
-  RNN, dentro del ruido (dos errores estándar: {num(200 * same_e_vs_rnn.standard_error, 1)} pp).
-  En resumen, la ventaja de la mejor BiRNN es pequeña, no aparece en validación, y estos datos
-  no permiten atribuirla a leer la crítica también de derecha a izquierda.
+  y el control, frente al modelo base, queda a {signed_points(uni_vs_rnn.difference)}, también
+  dentro del ruido. Con el embedding del modelo base ($E = 100$, $H = 50$ por dirección), la
+  bidireccional logra {pct_pm(acc["BiRNN E=100, H=50"])}, a
+  {signed_points(same_e_vs_rnn.difference)} de la RNN, dentro del ruido (dos errores estándar:
+  {num(200 * same_e_vs_rnn.standard_error, 1)} pp); en validación queda por debajo, a
+  {signed_points(same_e_vs_rnn_val.difference)}, apenas más allá del ruido (dos errores
+  estándar: {num(200 * same_e_vs_rnn_val.standard_error, 1)} pp). En resumen, la ventaja de la
+  mejor BiRNN es pequeña, no aparece en validación, y estos datos no permiten atribuirla a leer
+  la crítica también de derecha a izquierda.
   - *Dimensión del embedding* (con $H = 50$): {e_values}. Con $E = 25$ la red queda por debajo
     de $E = 100$ más allá del ruido ($E = 100$ gana por {num(100 * e_sweep.difference, 1)} pp):
     probablemente, 25 dimensiones son pocas para distinguir las palabras. Y $E = 50$ supera a
@@ -913,8 +937,8 @@ display(
 # - **pérdida por paso** (*target replication*, Lipton et al., 2016): además de la pérdida del
 #   *logit* final, la pérdida media de la misma capa de salida aplicada al estado después de cada
 #   token (con peso `step_loss_weight = 0.5`). Cada palabra recibe así gradiente desde una pérdida
-#   que está a pocos pasos. El modelo y su predicción no cambian: un *logit* del último estado;
-#   las curvas muestran la pérdida del *logit* final;
+#   que está a pocos pasos. El modelo y su predicción no cambian: un *logit* del último estado
+#   (la pérdida de entrenamiento de las figuras 2 y 3 es la de ese *logit*, sin la de cada paso);
 # - **embeddings Word2Vec** frente a embeddings aleatorios.
 
 # %%
@@ -966,8 +990,8 @@ display(
 **Respuesta (ablaciones, figura 5).** Sin la pérdida por paso, la RNN pierde
 {num(100 * step.difference, 1)} pp de exactitud en validación, más allá del ruido (dos errores
 estándar: {num(200 * step.standard_error, 1)} pp): de las dos medidas, es la que más ayuda a la
-RNN simple sobre {max_len} tokens. Con embeddings aleatorios en lugar de Word2Vec la diferencia es
-de {signed_points(w2v.difference)}, que no supera el ruido. Word2Vec sí acelera el comienzo:
+RNN simple sobre {max_len} tokens. Con Word2Vec, la RNN queda a {signed_points(w2v.difference)}
+de la que parte de embeddings aleatorios, dentro del ruido. Word2Vec sí acelera el comienzo:
 tras la primera época, la RNN está en {pct_pm(first_ab["RNN"])} con Word2Vec y en
 {pct_pm(first_ab["RNN con embeddings aleatorios"])} con embeddings aleatorios, más allá del
 ruido; pero los embeddings aleatorios la alcanzan antes del final.
@@ -999,7 +1023,7 @@ probabilities = {
 display(
     table(
         {
-            label: {"crítica": text} | {k: pct(probabilities[k][i], 0) for k in activity3}
+            label: {"texto": text} | {k: pct(probabilities[k][i], 0) for k in activity3}
             for i, (label, text) in enumerate(REVIEWS.items())
         },
         "tipo",
@@ -1479,7 +1503,7 @@ setbacks = {  # por semilla, suma de las caídas de la exactitud de secuencia en
 oscillation = compare(setbacks["Seq2Seq con atención"], setbacks["Seq2Seq básico"])
 CLAIMS_7 = {
     "la atención supera al modelo básico": att_vs_basic.a_better,
-    "la atención empieza más arriba": early.a_better,
+    "la atención empieza más arriba, más allá del ruido": early.a_better,
     "la curva de la atención retrocede más en promedio, dentro del ruido": (
         oscillation.difference > 0 and oscillation.within_noise
     ),
@@ -1507,11 +1531,12 @@ la partición simple.
   errores en esas salidas y {num(fewer_errors["cortas"], 1)} en las demás.
   Sin atención, todo el comando debe comprimirse en el estado final del codificador; con
   atención, el decodificador vuelve a mirar en cada paso la parte del comando que ejecuta.
-- **Convergencia** (figura 7): la atención empieza mucho más arriba —tras la primera época,
-  {pct_pm(first_em["Seq2Seq con atención"])} de exactitud de secuencia en validación frente a
-  {pct_pm(first_em["Seq2Seq básico"])}—. Su curva retrocede más en promedio (sus caídas de una
-  época a otra suman {num(100 * oscillation.mean_a, 1)} pp por semilla, frente a
-  {num(100 * oscillation.mean_b, 1)} pp), pero esa diferencia queda dentro del ruido (dos
+- **Convergencia** (figura 7): la atención empieza mucho más arriba, más allá del ruido —tras
+  la primera época, {pct_pm(first_em["Seq2Seq con atención"])} de exactitud de secuencia en
+  validación frente a {pct_pm(first_em["Seq2Seq básico"])}—. Su curva retrocede más en
+  promedio (sus caídas de una época a otra suman {num(100 * oscillation.mean_a, 1)} pp por
+  semilla, frente a {num(100 * oscillation.mean_b, 1)} pp), pero esa diferencia queda dentro
+  del ruido (dos
   errores estándar: {num(200 * oscillation.standard_error, 1)} pp). Ambos modelos pasan el
   90 % tras un número de actualizaciones parecido, dentro del ruido
   ({num(np.mean(reach90["Seq2Seq con atención"]))} con atención y
@@ -1722,7 +1747,7 @@ def first_error(actions: list[str], gold: list[str]) -> str:
 error_rows = {}
 for i, command in enumerate(shown):
     gold = interpret(command)
-    error_rows[command] = {"acciones": len(gold)}
+    error_rows[command] = {"acciones correctas": len(gold)}
     for name, outs in outputs.items():
         # la traducción reproduce la evaluación: falla justo en los comandos que esta contó
         assert (outs[i].actions != gold) == (command in wrong[name]), command
@@ -1746,9 +1771,10 @@ display(table(error_rows, "comando de prueba"))
 # - **jump** (`add_prim_split`, "add jump"): `jump` aparece en entrenamiento solo como comando
 #   aislado, y la prueba lo combina (`jump twice`, `jump around left`...).
 #
-# Ambos modelos, con el mismo protocolo de las actividades 5 y 7 y una semilla cada uno (por
-# tiempo). La tabla pone al lado la exactitud de secuencia que reportan Lake y Baroni en cada
-# partición, para el mejor modelo de esa partición y para el mejor modelo en general.
+# Se entrenan ambos modelos con el mismo protocolo de las actividades 5 y 7, con una semilla
+# cada uno (por tiempo). La tabla pone al lado la exactitud de secuencia que reportan Lake y
+# Baroni en cada partición, para el mejor modelo de esa partición y para el mejor modelo en
+# general.
 
 # %%
 generalization = {}
@@ -1871,12 +1897,14 @@ forma:
 - **Largo:** {pct(g[("largo", "Seq2Seq básico")], 1)} (básico) y
   {pct(g[("largo", "Seq2Seq con atención")], 1)} (con atención) de exactitud de secuencia en
   prueba, frente a más del 99 % en la validación, que tiene salidas de los mismos largos que el
-  entrenamiento. Lake y Baroni reportan {" y ".join(lake_baroni["largo"])}. Los errores son
+  entrenamiento. Lake y Baroni reportan {lake_baroni["largo"][0]} con el mejor modelo para esta
+  partición y {lake_baroni["largo"][1]} con su mejor modelo en general. Los errores son
   sobre todo salidas que terminan **demasiado pronto** ({pct(length_errors["Seq2Seq básico"])} y
   {pct(length_errors["Seq2Seq con atención"])} de los errores): el modelo nunca vio en
   entrenamiento una salida de más de 22 acciones, y no aprendió cuándo terminar una más larga.
 - **Jump:** {pct(g[("jump", "Seq2Seq básico")], 2)} y {pct(g[("jump", "Seq2Seq con atención")], 2)}
-  (Lake y Baroni: {" y ".join(lake_baroni["jump"])}). El modelo vio `jump` solo como comando
+  (Lake y Baroni: {lake_baroni["jump"][0]} con el mejor modelo para esta partición y
+  {lake_baroni["jump"][1]} con el mejor en general). El modelo vio `jump` solo como comando
   aislado, y no lo usa como a los otros verbos aunque `walk twice`, `run twice`... le mostraron
   el patrón. Lake y Baroni observan que la representación de `jump` en el codificador no queda
   cerca de la de los otros verbos: nada en los datos de entrenamiento lo obliga a ello.
@@ -1922,8 +1950,9 @@ display(
    (LSTM {pct_pm(acc3["LSTM"])}, GRU {pct_pm(acc3["GRU"])}, RNN {pct_pm(acc3["RNN"])}): su
    gradiente llega a las palabras lejanas (figura 4). La mejor RNN bidireccional
    ($E = {best_e}$) supera por poco al modelo base en prueba (en validación quedan dentro del
-   ruido), y ni frente a la RNN unidireccional con su mismo embedding ni con el embedding del
-   modelo base ($E = 100$) la bidireccional se distingue más allá del ruido. La capa densa no
+   ruido); frente a la RNN unidireccional con su mismo embedding no se distingue más allá del
+   ruido, y con el embedding del modelo base ($E = 100$) no supera a la RNN (en validación
+   queda apenas por debajo). La capa densa no
    mejora a la bidireccional, y ninguna red recurrente entrenada aquí alcanza a la bolsa de palabras
    ({pct(bow["test_accuracy"])}); lo que sí mejora claramente a la RNN simple es la pérdida por
    paso.

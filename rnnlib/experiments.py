@@ -218,3 +218,8 @@ class Experiments:
     @property
     def names(self) -> list[str]:
         return list(self._futures)
+
+    @property
+    def num_runs(self) -> int:
+        """How many runs were submitted: every configuration times its seeds."""
+        return sum(map(len, self._futures.values()))

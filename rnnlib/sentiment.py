@@ -362,8 +362,9 @@ def predict(
             for token, token_id in zip(kept, ids, strict=True)
         ):
             raise ValueError(
-                f"text {i} cannot be classified: none of its words is in the model's vocabulary "
-                f"({len(vocab)} words of the English training reviews)"
+                f"text {i} cannot be classified: it has no word of the model's vocabulary "
+                f"({len(vocab) - len(vocab.specials)} words of the English training reviews), "
+                "only unknown words or punctuation"
             )
         sequences.append(torch.tensor(ids, dtype=torch.long))
     device = next(model.parameters()).device

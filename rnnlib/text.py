@@ -32,7 +32,8 @@ _APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 class Tokenizer:
     """Normalise (``normalization``, a ``unicodedata`` form or ``None``), lowercase, drop
     ``<br />`` tags, read typographic apostrophes as ``'`` and split into words of Unicode
-    letters and digits ("cliché" stays whole). ``ValueError`` for a text without tokens.
+    letters and digits ("cliché" stays whole; inner apostrophes too: "don't") and the tokens
+    ``!`` and ``?``. ``ValueError`` for a text without tokens.
     """
 
     def __init__(self, pattern: str = WORD_PATTERN, *, normalization: str | None = "NFC") -> None:
@@ -52,10 +53,7 @@ class Tokenizer:
         text = _APOSTROPHE.sub("'", _HTML_BREAK.sub(" ", text))
         tokens = self._tokenizer.tokenize(text.lower())
         if not tokens:
-            raise ValueError(
-                f"text {text[:60]!r} has no tokens (it is empty or only punctuation); "
-                "remove it from the data or check how it was read"
-            )
+            raise ValueError(f"text {text[:60]!r} has no tokens (it is empty or only punctuation)")
         return tokens
 
     @staticmethod

@@ -146,9 +146,10 @@ def test_one_worker_or_cuda_runs_here():
 def test_experiments_train_every_seed_and_wait_by_name(imdb, tmp_path):
     experiments = Experiments(InlineExecutor(), seeds=(0, 1), store=tmp_path)
     experiments.submit("gru", _config(imdb), TRAIN, imdb)
-    experiments.submit("rnn", _config(imdb, cell="rnn"), TRAIN, imdb, test=False)
+    experiments.submit("rnn", _config(imdb, cell="rnn"), TRAIN, imdb, test=False, seeds=(1,))
     gru, rnn = experiments.runs("gru"), experiments.runs("rnn")
-    assert [r.seed for r in gru] == [0, 1] and experiments.names == ["gru", "rnn"]
+    assert [r.seed for r in gru] == [0, 1] and [r.seed for r in rnn] == [1]
+    assert experiments.names == ["gru", "rnn"] and experiments.num_runs == 3
     assert gru[0].history != gru[1].history and all(r.test is not None for r in gru)
     assert all(r.test is None for r in rnn) and rnn[0].config.cell == "rnn"
     with pytest.raises(ValueError, match="already submitted"):

@@ -424,7 +424,10 @@ def _tokenize_batch(batch: dict[str, list], tokenizer, split: str = "?") -> dict
             if not toks:
                 raise ValueError(f"text {text[:60]!r} has no tokens")
         except ValueError as err:
-            raise CorruptDataError(f"{_describe_review(batch, i, split)}: {err}") from err
+            raise CorruptDataError(
+                f"{_describe_review(batch, i, split)}: {err}; remove it from the data or check "
+                "how it was read"
+            ) from err
         tokens.append(toks)
     return {"tokens": tokens, "num_tokens": [len(t) for t in tokens]}
 
