@@ -40,12 +40,12 @@ Pair = tuple[list[str], list[str]]
 
 
 class ScanPairs(dict):
-    """``{"train": pairs, "test": pairs}`` read from ``files`` (paths by part), that also names
-    the copy read: ``files`` (resolved) and ``source`` (their folder)."""
+    """``{"train": pairs, "test": pairs}`` that also names the copy read: ``files`` (resolved
+    paths by part) and ``source`` (their folder)."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
-        super().__init__({part: read_scan_file(file) for part, file in files.items()})
-        self.files = {part: file.resolve() for part, file in files.items()}
+    def __init__(self, pairs: dict[str, list[Pair]], files: dict[str, Path]) -> None:
+        super().__init__(pairs)
+        self.files = {part: Path(file).resolve() for part, file in files.items()}
         self.source = self.files["train"].parent
 
 
@@ -109,7 +109,8 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
 def load_scan(split: str = "simple", path: StrPath | None = None) -> ScanPairs:
     """``{"train": pairs, "test": pairs}`` of a SCAN split (see ``locate_scan``), as a
     ``ScanPairs`` that names the files read."""
-    return ScanPairs(dict(zip(("train", "test"), locate_scan(split, path), strict=True)))
+    files = dict(zip(("train", "test"), locate_scan(split, path), strict=True))
+    return ScanPairs({part: read_scan_file(file) for part, file in files.items()}, files)
 
 
 # ------------------------------------------------------------------------------ the grammar
@@ -121,6 +122,7 @@ def load_scan(split: str = "simple", path: StrPath | None = None) -> ScanPairs:
 PRIMITIVES = {"walk": "I_WALK", "look": "I_LOOK", "run": "I_RUN", "jump": "I_JUMP"}
 TURNS = {"left": "I_TURN_LEFT", "right": "I_TURN_RIGHT"}
 REPEATS = {"twice": 2, "thrice": 3}
+CONJUNCTIONS = ("and", "after")
 
 
 def _interpret_phrase(words: list[str]) -> list[str] | None:
@@ -133,18 +135,20 @@ def _interpret_phrase(words: list[str]) -> list[str] | None:
     if action is None:
         return None
     if not rest and action:
-        return action * repeat
-    if len(rest) == 1 and rest[0] in TURNS:
-        return [TURNS[rest[0]], *action] * repeat
-    if len(rest) == 2 and rest[0] in ("opposite", "around") and rest[1] in TURNS:
+        phrase = action
+    elif len(rest) == 1 and rest[0] in TURNS:
+        phrase = [TURNS[rest[0]], *action]
+    elif len(rest) == 2 and rest[0] in ("opposite", "around") and rest[1] in TURNS:
         turn = TURNS[rest[1]]
-        return ([turn, turn, *action] if rest[0] == "opposite" else [turn, *action] * 4) * repeat
-    return None
+        phrase = [turn, turn, *action] if rest[0] == "opposite" else [turn, *action] * 4
+    else:
+        return None
+    return phrase * repeat
 
 
 def _clauses(words: list[str]) -> list[list[int]]:
     """Positions of each clause's words, in execution order (``x after y`` runs ``y`` first)."""
-    for conjunction in ("and", "after"):
+    for conjunction in CONJUNCTIONS:
         if conjunction in words:
             i = words.index(conjunction)
             left, right = list(range(i)), list(range(i + 1, len(words)))
@@ -158,26 +162,23 @@ def interpret(command: str | list[str]) -> list[str]:
     phrases, the phrase) for text outside the grammar."""
     words = command.split() if isinstance(command, str) else list(command)
     text = " ".join(words)
-    joins = [w for w in words if w in ("and", "after")]
+    joins = [w for w in words if w in CONJUNCTIONS]
     if len(joins) > 1:
         raise ValueError(
-            f"{text!r} is not a SCAN command: it has {len(joins)} conjunctions ('and', "
-            "'after'), and a command joins at most two phrases"
+            f"{text!r} is not a SCAN command: it has {len(joins)} conjunctions, and a command "
+            f"has at most one ({' or '.join(map(repr, CONJUNCTIONS))})"
         )
     actions = []
     for positions in _clauses(words):
-        phrase = " ".join(words[p] for p in positions)
-        meaning = _interpret_phrase(phrase.split())
-        if meaning is None and not joins:
-            raise ValueError(f"{text!r} is not a SCAN command")
+        phrase = [words[p] for p in positions]
+        meaning = _interpret_phrase(phrase)
         if meaning is None:
-            side = f"one side of {joins[0]!r}"
-            problem = (
-                f"{phrase!r}, on {side}, is not a phrase of its grammar"
-                if phrase
-                else f"{side} is empty"
-            )
-            raise ValueError(f"{text!r} is not a SCAN command: {problem}")
+            why = ""
+            if joins and phrase:
+                why = f": {' '.join(phrase)!r}, on one side of {joins[0]!r}, is not a phrase"
+            elif joins:
+                why = f": one side of {joins[0]!r} is empty"
+            raise ValueError(f"{text!r} is not a SCAN command{why}")
         actions += meaning
     return actions
 
