@@ -9,6 +9,8 @@ one multiply-add and one ``mm`` backward, and ``W_hh``'s gradient one product ov
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
@@ -29,9 +31,10 @@ class _ElmanRecurrence(torch.autograd.Function):
         torch.mul(projected.transpose(0, 1), 2.0, out=states)  # 2 p_t
         states[1:] -= 2.0 * w_hh.sum(dim=1)  # the "- 1" of h_{t-1} = 2 s_{t-1} - 1
         w_hh_t4 = 4.0 * w_hh.t()  # [hidden, hidden]
-        states[0].sigmoid_()  # h_0 = 0, so 2 a_1 = 2 p_1
-        for t in range(1, seq_len):
-            states[t].addmm_(states[t - 1], w_hh_t4).sigmoid_()
+        steps = states.unbind(0)  # seq_len views [batch, hidden], made in one call
+        steps[0].sigmoid_()  # h_0 = 0, so 2 a_1 = 2 p_1
+        for previous, current in pairwise(steps):
+            current.addmm_(previous, w_hh_t4).sigmoid_()
         states.mul_(2.0).sub_(1.0)  # h_t = tanh(a_t)
         ctx.save_for_backward(states, w_hh)
         return states.transpose(0, 1)  # [batch, seq_len, hidden]
@@ -45,9 +48,11 @@ class _ElmanRecurrence(torch.autograd.Function):
         tanh_grad = 1 - states * states  # d tanh / d pre-activation, [seq_len, batch, hidden]
         grad_pre = torch.empty_like(states)  # dL/dp_t, [seq_len, batch, hidden]
         carried = states.new_zeros(batch, hidden)  # dL/dh_t arriving from step t+1
-        for t in range(seq_len - 1, -1, -1):
-            torch.mul(carried.add_(grad_steps[t]), tanh_grad[t], out=grad_pre[t])
-            torch.mm(grad_pre[t], w_hh, out=carried)
+        # per-step views [batch, hidden], made in one call each, walked from the last step
+        steps = zip(*(x.unbind(0)[::-1] for x in (grad_steps, tanh_grad, grad_pre)), strict=True)
+        for grad_t, tanh_grad_t, grad_pre_t in steps:
+            torch.mul(carried.add_(grad_t), tanh_grad_t, out=grad_pre_t)
+            torch.mm(grad_pre_t, w_hh, out=carried)
         # dL/dW_hh = sum_t grad_pre_t^T h_{t-1}, with h_0 = 0 contributing nothing.
         grad_w_hh = grad_pre[1:].reshape(-1, hidden).t() @ states[:-1].reshape(-1, hidden)
         return grad_pre.transpose(0, 1), grad_w_hh  # [batch, seq_len, hidden], [hidden, hidden]
