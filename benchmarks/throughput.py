@@ -21,16 +21,19 @@ the assignment's model; or on every step, as the notebook trains), in one run, s
 SCAN (both seq2seq models, the notebook's settings): training steps per second and the seconds
 of one epoch's training and of one free-running validation pass.
 
-Everything runs in this process with one thread and denormals flushed (set before torch's
-thread pool exists), as each training run of the notebook does.
+Everything runs in this process with one thread, denormals flushed (set before torch's
+thread pool exists) and freed memory kept for reuse, as each training run of the notebook does.
 """
 
 from __future__ import annotations
 
 import torch
 
+from rnnlib.train import keep_freed_memory
+
 torch.set_flush_denormal(True)  # before any parallel op, so that every thread flushes
 torch.set_num_threads(1)
+KEEPS_FREED_MEMORY = keep_freed_memory()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -251,6 +254,7 @@ def main() -> None:
             "python": platform.python_version(),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
+            "keeps_freed_memory": KEEPS_FREED_MEMORY,
             "processor": platform.processor() or platform.machine(),
         },
         "settings": {
