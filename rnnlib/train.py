@@ -86,26 +86,30 @@ def flushes_in_all_threads() -> bool:
     return not bool((torch.full((1 << 20,), 1e-39) * 1.0).any())
 
 
-def keep_freed_memory(threshold: int = 1 << 30) -> bool:
-    """Make glibc's ``malloc`` keep freed blocks of up to ``threshold`` bytes for reuse; whether
-    it now does (``False`` off glibc, e.g. on macOS or Windows, where nothing changes).
+def keep_freed_memory() -> bool:
+    """Make glibc's ``malloc`` keep freed blocks in the process for reuse; whether ``mallopt``
+    accepted the settings (``False`` off glibc, e.g. on macOS or Windows: nothing changes).
 
     A training step allocates and frees the same large tensors (activations, their gradients)
-    at every step. By default glibc returns large freed blocks to the system (``munmap``, or
-    trimming the top of the heap) and the next step faults them back in, page by page: on a
-    2-core virtual machine, 2 us for each 4 KiB, 3.5 ms before a ``[64, 256, 100]`` float
-    tensor can be written (the README's "Speed" section gives what it costs a step). Raising the
-    ``mmap`` and trim thresholds (``mallopt``) keeps those blocks in the process; which memory a
-    tensor gets changes no number it holds. The setting lasts for the process (glibc cannot
-    report the previous one), and the process keeps, once freed, the memory its peak used."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 < threshold < 2**31:
-        raise ValueError(f"threshold must be a byte count in [1, 2**31), got {threshold!r}")
+    at every step. glibc can hand large freed blocks back to the system (``munmap``, or trimming
+    the top of the heap), and the next step then faults them back in, page by page: on a 2-core
+    virtual machine, 2 us for each 4 KiB, 3.5 ms before a ``[64, 256, 100]`` float tensor can be
+    written (the README's "Speed" section gives what it costs a step). This serves blocks of up
+    to 32 MiB (the largest ``mmap`` threshold every glibc accepts) from the heap and trims the
+    heap only when 1 GiB of it is free. Which memory a tensor gets changes no number it holds.
+
+    The setting is process-wide and lasts for the process (glibc cannot report the previous
+    one): it replaces glibc's own adaptive thresholds and any ``MALLOC_*`` or ``GLIBC_TUNABLES``
+    choice, and the process keeps, once freed, the memory its peak used. Under another
+    allocator (jemalloc or tcmalloc through ``LD_PRELOAD``) it has no effect."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
     mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return all(mallopt(option, threshold) == 1 for option in (m_mmap_threshold, m_trim_threshold))
+    mmap_set = mallopt(m_mmap_threshold, 32 << 20) == 1
+    trim_set = mallopt(m_trim_threshold, 1 << 30) == 1
+    return mmap_set and trim_set
 
 
 @contextmanager
@@ -150,7 +154,10 @@ def fit(
     ``task.evaluate`` and ``seconds``; ``log`` gets it as one line (``None``: silent). The epoch
     with the best ``val_<task.metric>`` (ties: lower loss) is kept and its weights loaded back;
     ``config.patience`` stops training after that many epochs without a better one. ``seed``
-    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set."""
+    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set.
+
+    On CPU, ``fit`` first calls ``keep_freed_memory``, a process-wide ``malloc`` setting that
+    outlasts it, and flushes denormals for its duration (see the module docstring)."""
     if len(train_set) == 0 or len(val_set) == 0:
         raise ValueError(
             f"fit needs examples to train on and to validate on; got {len(train_set)} training "

@@ -157,39 +157,51 @@ def test_flushing_holds_in_every_intra_op_thread():
     assert torch.get_num_threads() == 2
 
 
-# Minor page faults of 20 steps that allocate and free 6.5 MB tensors, in a fresh process,
-# after keep_freed_memory (glibc's defaults fault up to 3,200 pages a step here).
-_REALLOCATION_FAULTS = """
-import resource, torch
+# In a fresh process: how much of five 16 MiB tensors is mapped on its own (``mmap``) rather
+# than taken from the heap, and how much the heap shrinks once they are freed (glibc's
+# mallinfo2, 2.33+). Setting only the mmap threshold gives 0 and then 64 MiB.
+_BLOCK_FATE = """
+import ctypes, sys, torch
 from rnnlib.train import keep_freed_memory
-torch.set_num_threads(1)
-states = torch.rand(256, 64, 100)  # [seq_len, batch, hidden]
-assert keep_freed_memory()
-for _ in range(5):  # the first steps grow the heap to what a step needs
-    (1 - states * states).sum()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(20):
-    (1 - states * states).sum()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+if not hasattr(libc, "mallinfo2"):
+    print("no mallinfo2")
+    sys.exit()
+libc.mallinfo2.restype = MallInfo2
+kept = keep_freed_memory() if sys.argv[1] == "keep" else None
+before = libc.mallinfo2()
+blocks = [torch.ones(4 << 20) for _ in range(5)]  # 16 MiB each, written
+during = libc.mallinfo2()
+del blocks
+after = libc.mallinfo2()
+print(kept, during.hblkhd - before.hblkhd, during.arena - after.arena)
 """
+
+
+def _block_fate(mode: str) -> list[str]:
+    run = subprocess.run(
+        [sys.executable, "-c", _BLOCK_FATE, mode], capture_output=True, text=True, check=True
+    )
+    if run.stdout.strip() == "no mallinfo2":
+        pytest.skip("glibc older than 2.33: no mallinfo2 to read the heap with")
+    return run.stdout.split()
 
 
 @pytest.mark.skipif(
     platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
 )
-def test_keep_freed_memory_reuses_freed_blocks_instead_of_faulting_them_in():
-    run = subprocess.run(
-        [sys.executable, "-c", _REALLOCATION_FAULTS], capture_output=True, text=True, check=True
-    )
-    # fewer pages than one such tensor holds (1,600), in 20 steps; without the call, up to
-    # 3,200 a step
-    assert int(run.stdout) < 1600
+def test_keep_freed_memory_serves_large_blocks_from_the_heap_and_keeps_them():
+    kept, mapped, shrunk = _block_fate("keep")
+    assert kept == "True"
+    assert int(mapped) == 0  # taken from the heap, not mapped on their own
+    assert int(shrunk) == 0  # and the heap keeps them once freed
+    control, mapped, _ = _block_fate("default")  # glibc's own first choice: map them
+    assert control == "None" and int(mapped) >= 16 << 20
 
 
-def test_keep_freed_memory_changes_nothing_off_glibc_and_checks_its_threshold(monkeypatch):
-    with pytest.raises(ValueError, match=r"threshold must be a byte count in \[1, 2\*\*31\)"):
-        keep_freed_memory(0)
-    with pytest.raises(ValueError, match="got 2147483648"):
-        keep_freed_memory(2**31)
+def test_keep_freed_memory_changes_nothing_off_glibc(monkeypatch):
     monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
     assert keep_freed_memory() is False
