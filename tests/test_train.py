@@ -1,4 +1,4 @@
-"""The one training loop: history, best weights, early stopping, seeds, denormals."""
+"""The one training loop: history, best weights, early stopping, seeds, denormals, memory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 
+import rnnlib.train
 from rnnlib.batching import SequenceDataset
 from rnnlib.config import ClassifierConfig, TrainConfig
 from rnnlib.history import History
@@ -205,3 +206,18 @@ def test_keep_freed_memory_serves_large_blocks_from_the_heap_and_keeps_them():
 def test_keep_freed_memory_changes_nothing_off_glibc(monkeypatch):
     monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
     assert keep_freed_memory() is False
+
+
+def test_fit_keeps_freed_memory_when_it_trains_on_cpu(tiny_data, monkeypatch):
+    calls: list[bool] = []
+    monkeypatch.setattr(rnnlib.train, "keep_freed_memory", lambda: calls.append(True) or True)
+    fit(
+        _model(tiny_data),
+        SentimentTask(),
+        tiny_data.train,
+        tiny_data.val,
+        TrainConfig(max_epochs=1),
+        device="cpu",
+        log=None,
+    )
+    assert calls == [True]
