@@ -86,6 +86,11 @@ def flushes_in_all_threads() -> bool:
     return not bool((torch.full((1 << 20,), 1e-39) * 1.0).any())
 
 
+def _on_glibc() -> bool:
+    """Whether this process runs on Linux's GNU C library."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def keep_freed_memory() -> bool:
     """Make glibc's ``malloc`` keep freed blocks in the process for reuse; whether ``mallopt``
     accepted the settings (``False`` off glibc, e.g. on macOS or Windows: nothing changes).
@@ -102,7 +107,7 @@ def keep_freed_memory() -> bool:
     one): it replaces glibc's own adaptive thresholds and any ``MALLOC_*`` or ``GLIBC_TUNABLES``
     choice, and the process keeps, once freed, the memory its peak used. Under another
     allocator (jemalloc or tcmalloc through ``LD_PRELOAD``) it has no effect."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not _on_glibc():
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
     mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on

@@ -43,7 +43,7 @@ class _ElmanRecurrence(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_states: torch.Tensor):
         states, w_hh = ctx.saved_tensors  # states [seq_len, batch, hidden]
-        seq_len, batch, hidden = states.shape
+        _, batch, hidden = states.shape
         grad_steps = grad_states.transpose(0, 1)  # [seq_len, batch, hidden]
         tanh_grad = 1 - states * states  # d tanh / d pre-activation, [seq_len, batch, hidden]
         grad_pre = torch.empty_like(states)  # dL/dp_t, [seq_len, batch, hidden]
