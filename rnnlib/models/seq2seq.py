@@ -152,6 +152,11 @@ class _GreedyDecoder(nn.Module):
     def _step(self, y_emb, state, extra, context):
         raise NotImplementedError
 
+    def _teacher_forced(self, state, targets, context):
+        """A faster route for full teacher forcing, ``(logits, attention)``; ``None`` (here) to
+        decode step by step."""
+        return None
+
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout.p > 0 else x
 
