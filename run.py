@@ -10,7 +10,8 @@ that file changes). The notebook's cells live in ``tarea2.py`` (jupytext, paired
 ``tarea2.ipynb``): ``notebook`` first copies them into the ``.ipynb``. Extra options:
 ``notebook --smoke`` (tiny subsets, a few epochs, written to ``runs/tarea2-smoke.ipynb`` and
 ``runs/results-smoke.json``), ``notebook --retrain`` (ignore saved training runs), ``notebook
---data DIR``, ``test -- <pytest args>``.
+--data DIR``, ``notebook --keep-going`` (where this run's results contradict an answer's text,
+show the answer after a warning instead of stopping), ``test -- <pytest args>``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def notebook(args: argparse.Namespace) -> int:
         cmd += ["-p", "SMOKE", "True", "-p", "RESULTS_PATH", "runs/results-smoke.json"]
     if args.retrain:
         cmd += ["-p", "RETRAIN", "True"]
+    if args.keep_going:
+        cmd += ["-p", "STOP_ON_CONTRADICTION", "False"]
     if args.data:
         cmd += ["-p", "DATA_DIR", str(Path(args.data).resolve())]
     return run(cmd)
@@ -127,6 +130,11 @@ def main() -> int:
     nb.add_argument("--smoke", action="store_true", help="tiny subsets, a few epochs")
     nb.add_argument("--retrain", action="store_true", help="train again even if a saved run exists")
     nb.add_argument("--data", help="folder with aclImdb_v1.tar.gz and SCAN/ (else RNNLIB_DATA)")
+    nb.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="where this run's results contradict an answer's text, warn and go on (default: stop)",
+    )
     nb.set_defaults(func=notebook)
     sub.add_parser("html", help="write tarea2.html (code of answer cells hidden)").set_defaults(
         func=html

@@ -152,15 +152,23 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
-    """An executor for ``train_or_load`` jobs: on CPU with ``workers > 1`` (default: one per
-    core), spawned processes with one torch thread each, flushing denormals; with one worker or
-    on CUDA, an ``InlineExecutor``. Use it as a context manager."""
+def pool_workers(workers: int | None = None, *, device: torch.device | str = "cpu") -> int:
+    """How many runs ``process_pool(workers, device=device)`` trains at once: ``workers``
+    (default: one per core) on CPU, 1 on CUDA; ``ValueError`` unless ``workers`` is a positive
+    integer or ``None``."""
     if workers is None:
         workers = os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    if workers == 1 or torch.device(device).type == "cuda":
+    return 1 if torch.device(device).type == "cuda" else workers
+
+
+def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
+    """An executor for ``train_or_load`` jobs: on CPU with ``workers > 1`` (default: one per
+    core), spawned processes with one torch thread each, flushing denormals; with one worker or
+    on CUDA, an ``InlineExecutor``. Use it as a context manager."""
+    workers = pool_workers(workers, device=device)
+    if workers == 1:
         return InlineExecutor()
     spawn = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=_init_worker)

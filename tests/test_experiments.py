@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from rnnlib.config import ClassifierConfig, TrainConfig
-from rnnlib.experiments import Experiments, InlineExecutor, process_pool, train_or_load
+from rnnlib.experiments import (
+    Experiments,
+    InlineExecutor,
+    pool_workers,
+    process_pool,
+    train_or_load,
+)
 from rnnlib.sentiment import SentimentTask, prepare_sentiment_data
 from rnnlib.translation import evaluate_translation, prepare_scan
 from tests.test_sentiment import _dataset_dict
@@ -141,6 +147,15 @@ def test_one_worker_or_cuda_runs_here():
     assert isinstance(InlineExecutor().submit(divmod, 1, 0).exception(), ZeroDivisionError)
     with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         process_pool(0)
+
+
+def test_pool_workers_counts_the_runs_the_pool_trains_at_once(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert pool_workers() == 6 and pool_workers(3) == 3
+    assert pool_workers(4, device="cuda") == 1
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match=f"got {bad!r}"):
+            pool_workers(bad)
 
 
 def test_experiments_train_every_seed_and_wait_by_name(imdb, tmp_path):
