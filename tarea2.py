@@ -785,11 +785,11 @@ display(
   {signed_points(bi_vs_uni.difference)} en prueba y a {signed_points(bi_vs_uni_val.difference)}
   en validación, dentro del ruido (dos errores estándar:
   {num(200 * bi_vs_uni.standard_error, 1)} y {num(200 * bi_vs_uni_val.standard_error, 1)} pp),
-  y el control, frente al modelo base, queda a {signed_points(uni_vs_rnn.difference)}, con dos
-  errores estándar de {num(200 * uni_vs_rnn.standard_error, 1)} pp: una diferencia de ese
-  tamaño no se distinguiría del ruido. La pregunta queda abierta; responderla pediría más
-  semillas del control. Con el embedding del modelo base ($E = 100$, $H = 50$ por dirección), la
-  bidireccional logra {pct_pm(acc["BiRNN E=100, H=50"])}, a
+  y el control, frente al modelo base, queda a {signed_points(uni_vs_rnn.difference)} (dos
+  errores estándar: {num(200 * uni_vs_rnn.standard_error, 1)} pp). Con tanta dispersión,
+  diferencias de unos pocos puntos no se distinguen del ruido: la pregunta queda abierta, y
+  responderla pediría más semillas del control. Con el embedding del modelo base ($E = 100$,
+  $H = 50$ por dirección), la bidireccional logra {pct_pm(acc["BiRNN E=100, H=50"])}, a
   {signed_points(same_e_vs_rnn.difference)} de la RNN, dentro del ruido (dos errores estándar:
   {num(200 * same_e_vs_rnn.standard_error, 1)} pp); en validación queda por debajo, a
   {signed_points(same_e_vs_rnn_val.difference)}, apenas más allá del ruido (dos errores
@@ -2189,6 +2189,6 @@ print(
     f"{translation_best.name} (semilla {translation_best.seed})."
 )
 print(
-    f"Afirmaciones de las respuestas comprobadas con los datos: {sum(CHECKED.values())};"
+    f"Afirmaciones del texto comprobadas con los datos: {sum(CHECKED.values())};"
     f" contradichas: {sum(map(len, CONTRADICTED.values()))}."
 )
