@@ -58,7 +58,7 @@ from matplotlib.ticker import PercentFormatter, ScalarFormatter
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm sin ipywidgets
 from rnnlib import ClassifierConfig, TrainConfig, choose_device, set_seed
 from rnnlib.experiments import Experiments, pool_workers, process_pool
-from rnnlib.report import compare, mean_std, num, pct, pct_pm, pct_where, signed_points
+from rnnlib.report import compare, mean_std, num, pct, pct_pm, pct_where, sci, signed_points
 
 NOTEBOOK_START = time.perf_counter()
 plt.rcParams.update(
@@ -710,37 +710,39 @@ e_values = ", ".join(
 )
 CLAIMS_2 = {
     "la mejor RNN bidireccional supera al modelo base": bi_vs_rnn.a_better,
-    "en validación no lo supera más allá del ruido": bi_vs_rnn_val.within_noise,
+    "en validación, la mejor bidireccional no supera al modelo base más allá del"
+    " ruido": bi_vs_rnn_val.within_noise,
     "con E = 100, como el modelo base, la bidireccional no difiere más allá del ruido": (
         same_e_vs_rnn.within_noise
     ),
-    "en validación queda por debajo del modelo base, apenas más allá del ruido": (
+    "con E = 100, en validación la bidireccional queda por debajo del modelo base, apenas más allá"
+    " del ruido": (
         same_e_vs_rnn_val.beyond_noise
         and same_e_vs_rnn_val.difference < 0
         and abs(same_e_vs_rnn_val.difference) < 3 * same_e_vs_rnn_val.standard_error
     ),
     "la mejor RNN bidireccional es la de E = 50": best_bi == "BiRNN E=50, H=50",
     "con E = 50, la RNN unidireccional no difiere del modelo base": uni_vs_rnn.within_noise,
-    "frente a ella, la segunda dirección no mejora más allá del ruido en prueba": (
-        bi_vs_uni.within_noise
-    ),
-    "ni en validación": bi_vs_uni_val.within_noise,
+    "frente a la RNN unidireccional con E = 50, la segunda dirección no mejora más allá del ruido"
+    " en prueba": bi_vs_uni.within_noise,
+    "frente a la RNN unidireccional con E = 50, tampoco mejora más allá del ruido en"
+    " validación": bi_vs_uni_val.within_noise,
     "una semilla de la RNN E = 50 cayó tras la primera época y se detuvo": len(uni_stopped) == 1
     and uni_odd.history.best_epoch == 1
     and uni_drop[-1] < uni_drop[0],
-    "y su exactitud de entrenamiento seguía subiendo": all(
+    "la exactitud de entrenamiento de esa semilla seguía subiendo": all(
         b > a for a, b in pairwise(uni_odd.history.column("train_accuracy"))
     ),
     "E = 25 queda por debajo de E = 100": e_sweep.a_better,
     "E = 50 supera a E = 100": e_middle.a_better,
     "con E = 100 la brecha entre entrenamiento y validación es mayor": gap_e.a_better,
     "H = 25 queda por debajo de H = 50": h_sweep.a_better,
-    "con la capa densa, peor en prueba más allá del ruido": dense_vs_bi.beyond_noise
-    and dense_vs_bi.difference < 0,
-    "con la capa densa, dentro del ruido en validación": dense_vs_bi_val.within_noise,
-    "tras la primera época no difieren más allá del ruido": all(
-        c.within_noise for c in first_cmp.values()
-    ),
+    "la capa densa empeora a la mejor bidireccional en prueba, más allá del"
+    " ruido": dense_vs_bi.beyond_noise and dense_vs_bi.difference < 0,
+    "en validación, la capa densa queda dentro del ruido frente a la mejor"
+    " bidireccional": dense_vs_bi_val.within_noise,
+    "tras la primera época, la RNN, la mejor bidireccional y la capa densa no difieren más allá"
+    " del ruido": all(c.within_noise for c in first_cmp.values()),
     "la RNN y la mejor bidireccional siguen mejorando en la última época": min(
         last_best["RNN"], last_best[best_bi]
     )
@@ -750,12 +752,13 @@ CLAIMS_2 = {
     "tras la segunda época la capa densa queda bajo la RNN más allá del ruido": dense_dip[
         2
     ].a_better,
-    "tras la tercera época, dentro del ruido": dense_dip[3].within_noise,
+    "tras la tercera época, la capa densa y la RNN quedan dentro del ruido": dense_dip[
+        3
+    ].within_noise,
     "la RNN se entrenó todas las épocas": len(imdb_runs["RNN"][0].history.epochs)
     == IMDB_TRAIN.max_epochs,
-    "la exactitud de entrenamiento sube todavía en la última época": all(
-        v[-1] > v[0] for v in train_end.values()
-    ),
+    "la exactitud de entrenamiento de la RNN y de la mejor bidireccional sube todavía en la última"
+    " época": all(v[-1] > v[0] for v in train_end.values()),
     "con la capa densa ninguna semilla mejora en su última época": last_best[dense_name] == 0,
 }
 check_claims("Actividad 2", CLAIMS_2)
@@ -881,30 +884,37 @@ mostrar(fig)
 # **¿Hasta dónde llega el gradiente?** La figura 4 mide, en modelos ya entrenados, la norma del
 # gradiente de la pérdida $L$ de la predicción (la entropía cruzada binaria del *logit* final,
 # sin el término por paso) respecto del embedding $x_t$ de cada palabra de entrada, según su
-# distancia al último token (`rnnlib.analysis.input_gradient_profile`), sobre críticas de
+# distancia al último token (`rnnlib.analysis.input_gradient_norms`), sobre críticas de
 # validación que ocupan los `max_len` tokens completos: el mismo largo con que se entrenaron los
-# tres modelos. Es la medida directa del desvanecimiento del gradiente.
+# tres modelos. Es la medida directa del desvanecimiento del gradiente. Cada curva resume las
+# críticas de dos maneras: su media (izquierda), que pueden dominar unas pocas críticas con
+# gradientes muy grandes, y su mediana (derecha), la crítica típica.
 
 # %%
-from rnnlib.analysis import input_gradient_profile
+from rnnlib.analysis import input_gradient_norms
 from rnnlib.batching import collate_labelled
 
 full = [i for i, s in enumerate(imdb_data.val.sequences) if len(s) == max_len][:256]
 ids, lengths_, labels = collate_labelled([imdb_data.val[i] for i in full])
-profiles = {
-    k: np.mean(
-        [input_gradient_profile(r.model, ids, lengths_, labels) for r in imdb_runs[k]], axis=0
-    )
+grad_norms = {  # [semilla, crítica, distancia al último token]
+    k: np.stack([input_gradient_norms(r.model, ids, lengths_, labels) for r in imdb_runs[k]])
     for k in activity3
 }
-fig, ax = plt.subplots(figsize=(8, 3.2))
-for name, profile in profiles.items():
-    ax.semilogy(profile / profile[0], label=name)
-ax.set_xlabel("distancia al último token (palabras)")
-ax.set_ylabel(r"$\|\partial L / \partial x_t\|$ relativo al último token")
-ax.set_title(f"Figura 4. Gradiente respecto de cada palabra ({len(full)} críticas de validación)")
-ax.grid(alpha=0.3, which="both")
-ax.legend()
+profiles = {  # por modelo, el resumen de las críticas promediado sobre las semillas
+    "media": {k: g.mean(axis=1).mean(axis=0) for k, g in grad_norms.items()},
+    "mediana": {k: np.median(g, axis=1).mean(axis=0) for k, g in grad_norms.items()},
+}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+for ax, (statistic, curves) in zip(axes, profiles.items(), strict=True):
+    for name, profile in curves.items():
+        ax.semilogy(profile / profile[0], label=name)
+    ax.set_title(f"{statistic} de las críticas")
+    ax.set_xlabel("distancia al último token (palabras)")
+    ax.grid(alpha=0.3, which="both")
+axes[0].set_ylabel(r"$\|\partial L / \partial x_t\|$ relativo al último token")
+axes[0].legend()
+fig.suptitle(f"Figura 4. Gradiente respecto de cada palabra ({len(full)} críticas de validación)")
+fig.tight_layout()
 mostrar(fig)
 
 # %% tags=["remove-input"] jupyter={"source_hidden": true}
@@ -915,10 +925,24 @@ gru_vs_lstm = compare(acc3["GRU"], acc3["LSTM"])
 recurrent = {
     k: rnn_config.replace(cell=k.lower()).parameter_count()["recurrent"] for k in activity3
 }
-far = min(100, len(profiles["RNN"]) - 1)
-reach = {k: profiles[k][far] / profiles[k][0] for k in activity3}
-bump_at = int(np.argmax(profiles["RNN"][:far]))  # dónde la curva de la RNN llega más alto
-bump = profiles["RNN"][bump_at] / profiles["RNN"][0]
+relative = {  # cada resumen relativo al del último token
+    statistic: {k: profile / profile[0] for k, profile in curves.items()}
+    for statistic, curves in profiles.items()
+}
+far = min(100, len(relative["mediana"]["RNN"]) - 1)
+reach = {k: relative["mediana"][k][far] for k in activity3}  # la crítica típica, lejos
+rnn_typical = relative["mediana"]["RNN"]
+per_10 = rnn_typical[10:far] / rnn_typical[: far - 10]  # lo que queda 10 palabras más atrás
+zero_from = int(np.argmax(rnn_typical == 0))  # desde dónde la mediana de la RNN es 0
+bump_at = int(np.argmax(relative["media"]["RNN"][:far]))  # donde la media de la RNN sube más
+bump = relative["media"]["RNN"][bump_at]
+at_bump = grad_norms["RNN"][:, :, bump_at].ravel()  # las críticas de todas las semillas
+TOP = 5
+top_share = np.sort(at_bump)[-TOP:].sum() / at_bump.sum()  # lo que aportan a la media
+w_hh_norm = [  # norma espectral de la matriz recurrente de cada semilla
+    torch.linalg.matrix_norm(r.model.layers[0][0].weight_hh_l0.detach(), ord=2).item()
+    for r in imdb_runs["RNN"]
+]
 gated = [r for k in ("LSTM", "GRU") for r in imdb_runs[k]]
 bench = json.loads(Path("benchmarks/results.json").read_text(encoding="utf-8"))
 kernel = {k: bench["sentiment"][k.lower()]["final"]["kernel_tokens_per_s"] for k in ("LSTM", "GRU")}
@@ -929,9 +953,17 @@ CLAIMS_3 = {
     "la GRU supera a la RNN": gru_vs_rnn.a_better,
     "ninguna red recurrente alcanza a la bolsa de palabras": bow["test_accuracy"]
     > max(mean_std(acc3[k])[0] for k in activity3),
-    "el gradiente de la RNN se desvanece más que el de la LSTM y el de la GRU": reach["RNN"]
-    < min(reach["LSTM"], reach["GRU"]),
-    "la curva de la RNN sube antes de caer bruscamente": bump > 1 and reach["RNN"] < bump / 100,
+    "en la crítica típica, el gradiente de la RNN se desvanece más que el de la LSTM y el de la"
+    " GRU": reach["RNN"] < min(reach["LSTM"], reach["GRU"]),
+    "en la crítica típica, el gradiente de la RNN cae a menos de una décima parte cada 10"
+    " palabras": bool(np.all(per_10 < 0.1)),
+    "lejos del final, el gradiente mediano de la RNN es exactamente 0": zero_from > far
+    and bool(np.all(rnn_typical[zero_from:] == 0)),
+    "el gradiente medio de la RNN sube antes de caer bruscamente": bump > 1
+    and relative["media"]["RNN"][far] < bump / 100,
+    "unas pocas críticas aportan la mayor parte del repunte del gradiente medio de la"
+    " RNN": top_share > 0.5,
+    "la matriz recurrente de la RNN tiene norma mayor que 1": min(w_hh_norm) > 1,
     "la LSTM tiene 4 veces los pesos recurrentes de la RNN": recurrent["LSTM"]
     == 4 * recurrent["RNN"],
     "la GRU tiene 3 veces los pesos recurrentes de la RNN": recurrent["GRU"]
@@ -983,17 +1015,27 @@ display(
   compartiendo la máquina con otro entrenamiento.
 - **Por qué.** En la RNN, el gradiente que llega a una palabra lejana es un producto de
   jacobianos $\\partial h_t/\\partial h_{{t-1}} = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$; si sus
-  normas son menores que 1 se **desvanece** geométricamente (y si son mayores, **explota**, lo que
-  obliga a recortar el gradiente). La figura 4 mide el resultado, que no tiene la forma de una
-  simple caída geométrica: a {far} palabras del final, el gradiente
-  respecto de la entrada es {num(reach["RNN"], 4)} veces el del último token en la RNN, frente a
-  {num(reach["LSTM"], 4)} en la LSTM y {num(reach["GRU"], 4)} en la GRU. La curva de la RNN
-  no baja de forma pareja: en promedio sube hasta {num(bump, 1)} veces el gradiente del último
-  token a {bump_at} palabras del final y luego cae bruscamente; la figura no explica ese tramo,
-  pero muestra que más allá de él la señal casi no llega. La celda de la LSTM se
-  actualiza de forma aditiva ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$) y, con la
-  compuerta de olvido cerca de 1, el gradiente se conserva en buena parte: el modelo puede usar
-  evidencia de toda la crítica y no solo de su final.
+  normas son menores que 1 se **desvanece** geométricamente, y si son mayores, **explota**. La
+  figura 4 muestra las dos cosas. En la crítica típica (la mediana, a la derecha), el gradiente
+  de la RNN se desvanece de forma geométrica, sin repuntar: hasta {far} palabras del final,
+  cada 10 palabras queda menos de una décima parte (a 10 palabras del final es
+  {sci(rnn_typical[10])} veces el del último token; a {far}, {sci(reach["RNN"])}), mientras en
+  la LSTM y la GRU, a {far} palabras, todavía es {num(reach["LSTM"], 2)} y
+  {num(reach["GRU"], 2)} veces el del último token. Desde {zero_from} palabras, la mediana de la
+  RNN es exactamente 0: en más de la mitad de las críticas, el gradiente es tan pequeño que en
+  precisión simple vale 0. La media (a la
+  izquierda) cuenta otra historia para la RNN: sube hasta {num(bump, 1)} veces el gradiente del
+  último token a {bump_at} palabras del final y luego cae bruscamente. Ese repunte lo producen
+  unas pocas críticas en que el gradiente **explota**: a esa distancia, {TOP} de las
+  {num(at_bump.size)} curvas ({len(full)} críticas × {len(imdb_runs["RNN"])} semillas) aportan
+  el {pct(top_share)} de la media. Es posible porque la matriz recurrente tiene norma espectral
+  entre {num(min(w_hh_norm), 1)} y {num(max(w_hh_norm), 1)}: donde la tanh no está saturada,
+  el producto de jacobianos crece (en entrenamiento, el recorte del gradiente lo contiene). En la
+  mayoría de las críticas, en cambio, la señal de una palabra a más de unas decenas de pasos del
+  final ya no llega. La celda de la LSTM se actualiza de forma aditiva
+  ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$) y, con la compuerta de olvido cerca
+  de 1, el gradiente se conserva en buena parte: el modelo puede usar evidencia de toda la
+  crítica y no solo de su final.
 """)
 )
 
@@ -1572,7 +1614,8 @@ setbacks = {  # por semilla, suma de las caídas de la exactitud de secuencia en
 oscillation = compare(setbacks["Seq2Seq con atención"], setbacks["Seq2Seq básico"])
 CLAIMS_7 = {
     "la atención supera al modelo básico en prueba": att_vs_basic.a_better,
-    "en validación, dentro del ruido": att_vs_basic_val.within_noise,
+    "en validación, la atención y el modelo básico quedan dentro del"
+    " ruido": att_vs_basic_val.within_noise,
     "la atención empieza más arriba, más allá del ruido": early.a_better,
     "los retrocesos de las curvas no se distinguen del ruido": oscillation.within_noise,
     "ambos llegan al 90 % tras un número de actualizaciones parecido": to90.within_noise,
@@ -1729,13 +1772,15 @@ CLAIMS_8 = {
     "la mayor parte de la atención cae en la cláusula que se ejecuta, en cada cláusula": all(
         min(r["per_clause"]) > 0.5 for r in report.values()
     ),
-    "el reparto uniforme es casi el mismo en ambas": np.ptp([r["uniform"] for r in report.values()])
+    "un reparto uniforme le daría a la cláusula casi la misma parte en ambas instancias": np.ptp(
+        [r["uniform"] for r in report.values()]
+    )
     < 0.05,
     "la cláusula de la izquierda de after se ejecuta en un solo paso": len(
         list(clause_spans(decoded["after"].command))[1][1]
     )
     == 1,
-    "más que con un reparto uniforme": all(
+    "la cláusula que se ejecuta recibe más atención que con un reparto uniforme": all(
         r["clause_mass"] > r["uniform"] for r in report.values()
     ),
     "los pasos de un verbo miran sobre todo ese verbo": np.mean(verb_hits) > 0.5,
@@ -1961,7 +2006,7 @@ for name in SCAN_MODELS:
 CLAIMS_A = {
     "ambos modelos fallan en la partición largo": max(g[("largo", n)] for n in SCAN_MODELS) < 0.5,
     "ambos modelos fallan en la partición jump": max(g[("jump", n)] for n in SCAN_MODELS) < 0.1,
-    "en validación (misma distribución) aciertan casi todo": min(
+    "en la validación de largo (misma distribución que su entrenamiento) aciertan casi todo": min(
         generalization[(s, n)]["run"].best["val_exact_match"]
         for s in ("largo",)
         for n in SCAN_MODELS
@@ -2120,6 +2165,7 @@ results = {
         "workers": WORKERS,
     },
     "seeds": list(SEEDS),
+    "checked_claims": CHECKED,  # por sección, cuántas afirmaciones del texto se comprobaron
     "contradicted_claims": CONTRADICTED,  # vacío si los datos cumplen todo lo que dice el texto
     "imdb": {
         "data": {k: v for k, v in imdb_data.settings.items()},

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 
-def input_gradient_profile(
+def input_gradient_norms(
     model: nn.Module,
     ids: torch.Tensor,
     lengths: torch.Tensor,
@@ -16,9 +16,11 @@ def input_gradient_profile(
     *,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """``||dL/dx_t||`` at the embedded input by distance ``d`` from the last token (``d`` below
-    the shortest length), averaged over the batch, in eval mode; the parameters' gradients are
-    left untouched. ``ValueError`` for other shapes or a model without ``embedding``."""
+    """``||dL/dx_t||``, the gradient of each review's loss (binary cross-entropy of its final
+    logit) at its embedded input ``x_t``, as ``[batch, distance]``: distance ``d`` from the
+    review's last token, ``d`` below the shortest length. Computed in eval mode; the parameters'
+    gradients are left untouched. ``ValueError`` for other shapes or a model without
+    ``embedding``."""
     if ids.dim() != 2 or lengths.shape != (ids.shape[0],) or labels.shape != (ids.shape[0],):
         raise ValueError(
             f"expected ids [batch, seq_len], lengths [batch] and labels [batch], got "
@@ -48,7 +50,9 @@ def input_gradient_profile(
             p.requires_grad_(r)
         model.train(was_training)
     shortest = int(lengths.min())
-    profile = np.zeros(shortest)
-    for b, length in enumerate(lengths.tolist()):
-        profile += grads[b, length - shortest : length].flip(0).numpy()  # distance 0 first
-    return profile / len(lengths)
+    return np.stack(
+        [
+            grads[b, length - shortest : length].flip(0).numpy()
+            for b, length in enumerate(lengths.tolist())
+        ]
+    )  # [batch, shortest], distance 0 first

@@ -17,6 +17,20 @@ def num(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value: float, decimals: int = 1) -> str:
+    """``5.4e-18`` -> ``"5,4 · 10⁻¹⁸"`` (decimal comma, superscript exponent); ``"0"`` for 0."""
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = round(value / 10**exponent, decimals)
+    if abs(mantissa) >= 10:  # 9.96 rounds to 10.0
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{num(mantissa, decimals)} · 10{str(exponent).translate(_SUPERSCRIPTS)}"
+
+
 def pct(fraction: float, decimals: int = 1) -> str:
     """``0.8634`` -> ``"86,3 %"``."""
     return f"{num(100 * fraction, decimals)} %"

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from rnnlib.analysis import input_gradient_profile
+from rnnlib.analysis import input_gradient_norms
 
 
 class TinyClassifier(nn.Module):
@@ -25,30 +26,33 @@ def _batch(length=60, batch=8):
     return ids, torch.full((batch,), length), torch.randint(0, 2, (batch,), generator=g)
 
 
-def test_profile_has_one_value_per_distance_and_vanishes_for_a_saturated_rnn():
+def test_one_norm_per_review_and_distance_vanishing_for_a_contractive_rnn():
     model = TinyClassifier(nn.RNN)
     with torch.no_grad():  # a contractive recurrence: gradients must shrink with distance
         model.rnn.weight_hh_l0.mul_(0.3)
     ids, lengths, labels = _batch()
-    profile = input_gradient_profile(model, ids, lengths, labels)
-    assert profile.shape == (60,)
-    assert profile[0] > 0
-    assert profile[40:].mean() < 1e-3 * profile[0]
+    norms = input_gradient_norms(model, ids, lengths, labels)
+    assert norms.shape == (8, 60)
+    assert (norms[:, 0] > 0).all()
+    assert (norms[:, 40:].max(axis=1) < 1e-3 * norms[:, 0]).all()
 
 
-def test_profile_uses_each_sequence_end_and_restores_the_model():
+def test_each_row_is_its_own_review_read_back_from_its_last_token():
     model = TinyClassifier(nn.LSTM)
     ids, lengths, labels = _batch()
     lengths = torch.tensor([60, 50, 40, 60, 60, 60, 60, 60])
     flags = [p.requires_grad for p in model.parameters()]
     model.train()
-    profile = input_gradient_profile(model, ids, lengths, labels)
-    assert profile.shape == (40,)
+    norms = input_gradient_norms(model, ids, lengths, labels)
+    assert norms.shape == (8, 40)  # distances below the shortest length
     assert model.training and [p.requires_grad for p in model.parameters()] == flags
     assert all(p.grad is None for p in model.parameters())
+    # the review of length 50, alone and cut to its own tokens: the same 40 last distances
+    alone = input_gradient_norms(model, ids[1:2, :50], lengths[1:2], labels[1:2])
+    np.testing.assert_allclose(norms[1], alone[0, :40], rtol=1e-5, atol=1e-9)
 
 
-def test_profile_rejects_mismatched_shapes():
+def test_rejects_mismatched_shapes():
     ids, lengths, labels = _batch()
     with pytest.raises(ValueError, match="expected ids"):
-        input_gradient_profile(TinyClassifier(nn.GRU), ids, lengths[:3], labels)
+        input_gradient_norms(TinyClassifier(nn.GRU), ids, lengths[:3], labels)

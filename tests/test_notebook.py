@@ -134,6 +134,8 @@ def test_notebook_runs_top_to_bottom_in_smoke_mode(real_data, shared_cache, tmp_
     assert contradicted and len(warnings) == len(contradicted)
     for warning, claims in zip(warnings, contradicted.values(), strict=True):
         assert all(f"«{claim}»" in warning for claim in claims)
+    checked = results["checked_claims"]
+    assert all(len(claims) <= checked[section] for section, claims in contradicted.items())
     assert {"imdb", "scan", "scan_generalization"} <= set(results)
     assert results["scan"]["source_words"] == 13 and results["scan"]["target_words"] == 6
     for config in results["imdb"]["configs"]:

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from rnnlib.report import num, pct, pct_where, signed_points
+from rnnlib.report import num, pct, pct_where, sci, signed_points
 
 
 def test_spanish_number_formatting():
@@ -13,6 +13,14 @@ def test_spanish_number_formatting():
     assert pct(1.0, 2) == "100,00 %"
     assert signed_points(0.031) == "+3,1 pp"
     assert signed_points(-0.0049, 2) == "−0,49 pp"
+
+
+def test_powers_of_ten_with_a_decimal_comma():
+    assert sci(5.42e-18) == "5,4 · 10⁻¹⁸"
+    assert sci(0.00942) == "9,4 · 10⁻³"
+    assert sci(9.96e-5) == "1,0 · 10⁻⁴"  # the mantissa rounds up to 10
+    assert sci(123.4, 2) == "1,23 · 10²"
+    assert sci(0.0) == "0"
 
 
 def test_percent_over_a_mask_and_an_empty_bin():
