@@ -1022,8 +1022,8 @@ display(
   {sci(rnn_typical[10])} veces el del último token; a {far}, {sci(reach["RNN"])}), mientras en
   la LSTM y la GRU, a {far} palabras, todavía es {num(reach["LSTM"], 2)} y
   {num(reach["GRU"], 2)} veces el del último token. Desde {zero_from} palabras, la mediana de la
-  RNN es exactamente 0: en más de la mitad de las críticas, el gradiente es tan pequeño que en
-  precisión simple vale 0. La media (a la
+  RNN es exactamente 0: en más de la mitad de las críticas, a esa distancia ya no llega nada del
+  gradiente. La media (a la
   izquierda) cuenta otra historia para la RNN: sube hasta {num(bump, 1)} veces el gradiente del
   último token a {bump_at} palabras del final y luego cae bruscamente. Ese repunte lo producen
   unas pocas críticas en que el gradiente **explota**: a esa distancia, {TOP} de las
