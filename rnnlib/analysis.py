@@ -18,8 +18,9 @@ def input_gradient_norms(
 ) -> np.ndarray:
     """``||dL/dx_t||``, the gradient of each review's loss (binary cross-entropy of its final
     logit) at its embedded input ``x_t``, as ``[batch, distance]``: distance ``d`` from the
-    review's last token, ``d`` below the shortest length. Computed in eval mode; the parameters'
-    gradients are left untouched. ``ValueError`` for other shapes or a model without
+    review's last token, ``d`` below the shortest length; the norms are taken in float64, so
+    a gradient too small to square in float32 still has one. Computed in eval mode; the
+    parameters' gradients are left untouched. ``ValueError`` for other shapes or a model without
     ``embedding``."""
     if ids.dim() != 2 or lengths.shape != (ids.shape[0],) or labels.shape != (ids.shape[0],):
         raise ValueError(
@@ -43,7 +44,8 @@ def input_gradient_norms(
             logits, labels.float().to(device), reduction="sum"
         )
         (grad,) = torch.autograd.grad(loss, captured[0])  # [batch, seq_len, embedding_dim]
-        grads = grad.norm(dim=-1).cpu()  # [batch, seq_len]
+        # in float64: squared float32 entries below ~4e-23 would underflow to 0
+        grads = grad.double().norm(dim=-1).cpu()  # [batch, seq_len]
     finally:
         hook.remove()
         for p, r in zip(model.parameters(), requires, strict=True):

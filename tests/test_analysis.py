@@ -52,6 +52,15 @@ def test_each_row_is_its_own_review_read_back_from_its_last_token():
     np.testing.assert_allclose(norms[1], alone[0, :40], rtol=1e-5, atol=1e-9)
 
 
+def test_a_gradient_too_small_to_square_in_float32_keeps_its_norm():
+    model = TinyClassifier(nn.GRU)
+    with torch.no_grad():  # every input gradient around 1e-25: its float32 square underflows
+        model.output.weight.mul_(1e-25)
+    ids, lengths, labels = _batch(length=10)
+    norms = input_gradient_norms(model, ids, lengths, labels)
+    assert (norms > 0).all() and norms.max() < 1e-20
+
+
 def test_rejects_mismatched_shapes():
     ids, lengths, labels = _batch()
     with pytest.raises(ValueError, match="expected ids"):
