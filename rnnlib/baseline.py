@@ -15,10 +15,6 @@ import numpy as np
 from .data.imdb import check_tokenised, tokenised_rows
 
 
-def _identity(tokens):
-    return tokens
-
-
 def nb_logistic_baseline(
     train: tuple[Sequence[Sequence[str]], Sequence[int]],
     val: tuple[Sequence[Sequence[str]], Sequence[int]],
@@ -32,8 +28,7 @@ def nb_logistic_baseline(
 ) -> dict[str, Any]:
     """Fit on ``train`` (token lists, 0/1 labels), choose ``C`` on ``val``, score ``test`` once:
     ``{"test_accuracy", "val_accuracy", "C", "val_by_C", "features", "seconds"}``. ``ValueError``
-    on mismatched sizes or training labels of one class only.
-    """
+    on mismatched sizes or training labels of one class only."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -47,8 +42,8 @@ def nb_logistic_baseline(
         raise ValueError("the training labels must contain both classes, 0 and 1")
     start = time.perf_counter()
     vectorizer = CountVectorizer(
-        tokenizer=_identity,
-        preprocessor=_identity,
+        tokenizer=list,  # the reviews are token lists already
+        preprocessor=list,
         lowercase=False,
         token_pattern=None,
         ngram_range=ngram_range,
@@ -60,20 +55,16 @@ def nb_logistic_baseline(
     p = alpha + np.asarray(x_train[y_train == 1].sum(axis=0)).ravel()
     q = alpha + np.asarray(x_train[y_train == 0].sum(axis=0)).ravel()
     ratio = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)  # [features]
-
-    def features(tokens):
-        return vectorizer.transform(list(tokens)).multiply(ratio).tocsr()
-
-    x_train, x_val = x_train.multiply(ratio).tocsr(), features(val[0])
-    val_by_c, models = {}, {}
-    for c in c_values:
-        model = LogisticRegression(C=c, max_iter=max_iter, solver="liblinear").fit(x_train, y_train)
-        val_by_c[c] = float(model.score(x_val, np.asarray(val[1])))
-        models[c] = model
+    x_val, x_test = (vectorizer.transform(list(tokens)) for tokens, _ in (val, test))
+    x_train, x_val, x_test = (x.multiply(ratio).tocsr() for x in (x_train, x_val, x_test))
+    models = {
+        c: LogisticRegression(C=c, max_iter=max_iter, solver="liblinear").fit(x_train, y_train)
+        for c in c_values
+    }
+    val_by_c = {c: float(model.score(x_val, np.asarray(val[1]))) for c, model in models.items()}
     best = max(c_values, key=lambda c: (val_by_c[c], -c))  # ties: the stronger regularisation
-    test_accuracy = float(models[best].score(features(test[0]), np.asarray(test[1])))
     return {
-        "test_accuracy": test_accuracy,
+        "test_accuracy": float(models[best].score(x_test, np.asarray(test[1]))),
         "val_accuracy": val_by_c[best],
         "C": best,
         "val_by_C": val_by_c,
@@ -89,10 +80,5 @@ def imdb_bow_baseline(
     rows ``train_indices`` of its training split, ``C`` chosen on rows ``val_indices``, scored on
     its test split."""
     check_tokenised(dataset_dict)
-    train_split = dataset_dict["train"]
-    return nb_logistic_baseline(
-        tokenised_rows(train_split, train_indices),
-        tokenised_rows(train_split, val_indices),
-        tokenised_rows(dataset_dict["test"]),
-        **options,
-    )
+    train, val = (tokenised_rows(dataset_dict["train"], i) for i in (train_indices, val_indices))
+    return nb_logistic_baseline(train, val, tokenised_rows(dataset_dict["test"]), **options)

@@ -62,17 +62,13 @@ class BucketBatchSampler(Sampler[list[int]]):
     def __iter__(self):
         return iter(self.batches())
 
-    def __len__(self) -> int:
-        n, bs = len(self.lengths), self.batch_size
-        size = bs * self.bucket_factor if self.shuffle else n
-        return sum(-(-min(size, n - i) // bs) for i in range(0, n, size))
+    def __len__(self) -> int:  # every chunk but the last is a whole number of batches
+        return -(-len(self.lengths) // self.batch_size)
 
 
 def _target(target):
     """A sequence target (list or tuple of ids) as a ``long`` tensor; a label as it is."""
-    return (
-        torch.as_tensor(target, dtype=torch.long) if isinstance(target, (list, tuple)) else target
-    )
+    return torch.as_tensor(target, dtype=torch.long) if isinstance(target, list | tuple) else target
 
 
 class SequenceDataset(Dataset):
@@ -104,7 +100,7 @@ class SequenceDataset(Dataset):
 
     def __setstate__(self, state: dict) -> None:
         flat = torch.from_numpy(state["flat"])  # the sequences are views into it
-        self.sequences = list(flat.split(state["lengths"].tolist())) if len(flat) else []
+        self.sequences = list(flat.split(state["lengths"].tolist()))
         self.targets = [_target(t) for t in state["targets"]]
 
     @property
@@ -115,17 +111,15 @@ class SequenceDataset(Dataset):
 def _check_batch(batch, name: str) -> None:
     if len(batch) == 0:
         raise ValueError(
-            f"{name} got an empty batch; a batch needs at least one example (check the "
-            "sampler and that the data split is not empty)"
+            f"{name} got an empty batch; check the sampler and that the data split is not empty"
         )
 
 
 def pad_batch(sequences: Sequence[torch.Tensor], pad_idx: int = PAD_IDX):
     """``[batch, max_len]`` padded ids and ``[batch]`` lengths; ``ValueError`` if empty."""
     _check_batch(sequences, "pad_batch")
-    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
     padded = pad_sequence(list(sequences), batch_first=True, padding_value=pad_idx)
-    return padded, lengths
+    return padded, torch.tensor([len(s) for s in sequences], dtype=torch.long)
 
 
 def collate_labelled(batch):

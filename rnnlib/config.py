@@ -119,18 +119,13 @@ class ClassifierConfig(_Config):
         ``g*H*I + g*H*H + 2*g*H`` (two bias vectors), ``I = E`` for the first layer, else
         ``dirs*H``."""
         g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
-        recurrent = 0
-        for layer in range(self.num_layers):
-            inputs = self.embedding_dim if layer == 0 else dirs * h
-            recurrent += dirs * (g * h * inputs + g * h * h + 2 * g * h)
-        features, dense = dirs * h, 0
-        if self.dense_size is not None:
-            dense = features * self.dense_size + self.dense_size
-            features = self.dense_size
+        inputs = [self.embedding_dim] + [dirs * h] * (self.num_layers - 1)  # I of each layer
+        recurrent = sum(dirs * g * h * (i + h + 2) for i in inputs)
+        dense = 0 if self.dense_size is None else (dirs * h + 1) * self.dense_size
         table = self.vocab_size * self.embedding_dim
         frozen = table if self.freeze_embeddings else 0
         counts = {"embedding": table - frozen, "recurrent": recurrent, "dense": dense}
-        counts["output"] = features + 1
+        counts["output"] = (self.dense_size or dirs * h) + 1  # the output layer's inputs, + bias
         counts["total"] = sum(counts.values())
         return {**counts, "frozen": frozen}
 
@@ -179,8 +174,7 @@ class Seq2SeqConfig(_Config):
         ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention)."""
         e, h, vt = self.embedding_dim, self.hidden_size, self.tgt_vocab_size
         d = 2 * h
-        decoder_input = e + d if self.attention else e
-        vocab_input = 2 * d if self.attention else d
+        decoder_input, vocab_input = (e + d, 2 * d) if self.attention else (e, d)
         counts = {
             "encoder_embedding": self.src_vocab_size * e,
             "encoder_lstm": 2 * (4 * h * (e + h) + 8 * h),

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .data.fetch import StrPath, utf8_lines
-from .text import PAD, Vocab
+from .text import Vocab
 from .utils import atomic_directory
 
 
@@ -26,11 +26,9 @@ def train_word2vec(
     workers: int = 2,
     seed: int = 0,
 ):
-    """Train CBOW Word2Vec on training text only (never test reviews); its ``KeyedVectors``.
-
-    ``token_lists`` must be re-iterable (a list). With ``workers=1`` the result is reproducible
-    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``).
-    """
+    """``KeyedVectors`` of CBOW Word2Vec trained on ``token_lists``, a re-iterable sequence (a
+    list) of training text only (never test reviews). With ``workers=1`` the result is the same
+    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``)."""
     from gensim.models import Word2Vec
 
     options = dict(window=window, min_count=min_count, epochs=epochs, workers=workers)
@@ -61,13 +59,11 @@ def _dim(vectors: Mapping[str, np.ndarray]) -> int:
 
 
 def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Tensor, dict]:
-    """``(weights [len(vocab), dim], info)``: row ``i`` is the vector of ``vocab.itos[i]``,
-    from gensim ``KeyedVectors`` or a word -> vector mapping.
-
-    Words without a vector and specials other than ``<pad>`` get seeded normal rows with the
-    known vectors' standard deviation; ``<pad>`` gets zeros. ``info``: ``found``, ``words``,
-    ``coverage``, ``dim``, ``init_std`` and ``missing_examples`` (up to 10).
-    """
+    """``(weights [len(vocab), dim], info)``: row ``i`` is the vector of ``vocab.itos[i]`` in
+    ``vectors`` (gensim ``KeyedVectors`` or a word -> vector mapping). Words without one and
+    specials other than ``<pad>`` get seeded normal rows with the known vectors' standard
+    deviation, ``<pad>`` gets zeros. ``info``: ``found``, ``words``, ``coverage``, ``dim``,
+    ``init_std`` and ``missing_examples`` (up to 10)."""
     dim = int(getattr(vectors, "vector_size", None) or _dim(vectors))
     weights = np.zeros((len(vocab), dim), dtype=np.float32)
     found = np.zeros(len(vocab), dtype=bool)
@@ -76,8 +72,7 @@ def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Ten
             weights[i], found[i] = vectors[word], True
     n_found, std = int(found.sum()), float(weights[found].std()) if found.any() else 0.1
     weights[~found] = np.random.default_rng(seed).normal(0.0, std, size=(int((~found).sum()), dim))
-    if PAD in vocab.stoi:
-        weights[vocab.stoi[PAD]] = 0.0
+    weights[vocab.pad_idx] = 0.0  # a Vocab always has <pad>, at id 0
     missing = [w for w, f in zip(vocab.itos, found, strict=True) if not (f or w in vocab.specials)]
     info = {
         "found": n_found,
@@ -170,17 +165,15 @@ def save_vectors(vectors, folder: StrPath) -> Path:
     """Store ``KeyedVectors`` or a word -> vector mapping in ``folder`` without pickle: the
     words in ``words.json`` and a float32 ``[count, dim]`` ``vectors.npy``, replacing ``folder``
     only when complete. ``ValueError`` for uneven vectors, non-string, duplicate or no words,
-    and for an existing ``folder`` holding other files (it is never deleted).
-    """
+    and for an existing ``folder`` holding other files (it is never deleted)."""
     folder = Path(folder)
     is_gensim = hasattr(vectors, "index_to_key")
     words = list(vectors.index_to_key if is_gensim else vectors)
     _check_words(words, "the vectors to save")
     if not is_gensim:
         _dim(vectors)  # all of one length
-    matrix = np.asarray(
-        vectors.vectors if is_gensim else [vectors[w] for w in words], dtype=np.float32
-    )
+    rows = vectors.vectors if is_gensim else [vectors[w] for w in words]
+    matrix = np.asarray(rows, dtype=np.float32)
     if matrix.ndim != 2 or len(matrix) != len(words):
         raise ValueError(f"expected a [{len(words)}, dim] matrix, got shape {matrix.shape}")
     if folder.exists():  # replaced only if it holds our files or gensim pickles (vectors.kv*)
@@ -207,12 +200,10 @@ def save_vectors(vectors, folder: StrPath) -> Path:
 
 def load_vectors(folder: StrPath):
     """Word vectors stored by ``save_vectors``, as gensim ``KeyedVectors``; nothing is
-    unpickled (other files, e.g. old ``vectors.kv`` pickles, are ignored).
-
-    Raises ``FileNotFoundError`` naming ``folder`` if it or its files are missing, and
-    ``ValueError`` naming the file when anything is off (not UTF-8/JSON, truncated, an object
-    array, counts or shapes that disagree, non-finite values).
-    """
+    unpickled (other files, e.g. old ``vectors.kv`` pickles, are ignored). ``FileNotFoundError``
+    naming ``folder`` if it or its files are missing, ``ValueError`` naming the file when anything
+    is off (not UTF-8/JSON, truncated, an object array, counts or shapes that disagree, non-finite
+    values)."""
     from gensim.models import KeyedVectors
 
     folder = Path(folder)

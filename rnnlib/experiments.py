@@ -1,8 +1,7 @@
-"""Experiments: train a configuration (or read its saved run back), and run several at once.
-
-``process_pool`` runs them in worker processes with one thread each: a recurrent training run
-does not keep two cores busy (torch 2.13, 2 cores: two runs at once finish 1.2x (two LSTMs) to
-1.6x (two vanilla RNNs) sooner than one after the other with two threads each)."""
+"""Experiments: train a configuration (or read its saved run back), and run several at once,
+in worker processes with one thread each: a recurrent training run does not keep two cores busy
+(torch 2.13, 2 cores: two runs at once finish 1.2x (two LSTMs) to 1.6x (two vanilla RNNs)
+sooner than one after the other with two threads each)."""
 
 from __future__ import annotations
 
@@ -153,9 +152,8 @@ def _init_worker() -> None:
 
 
 def pool_workers(workers: int | None = None, *, device: torch.device | str = "cpu") -> int:
-    """How many runs ``process_pool(workers, device=device)`` trains at once: ``workers``
-    (default: one per core) on CPU, 1 on CUDA; ``ValueError`` unless ``workers`` is a positive
-    integer or ``None``."""
+    """How many runs ``process_pool`` trains at once: ``workers`` (default: one per core) on CPU,
+    1 on CUDA; ``ValueError`` unless ``workers`` is a positive integer or ``None``."""
     if workers is None:
         workers = os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -164,9 +162,8 @@ def pool_workers(workers: int | None = None, *, device: torch.device | str = "cp
 
 
 def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
-    """An executor for ``train_or_load`` jobs: on CPU with ``workers > 1`` (default: one per
-    core), spawned processes with one torch thread each, flushing denormals; with one worker or
-    on CUDA, an ``InlineExecutor``. Use it as a context manager."""
+    """An executor (a context manager) for ``train_or_load`` jobs: ``pool_workers`` spawned
+    processes with one torch thread each, flushing denormals, or an ``InlineExecutor`` for one."""
     workers = pool_workers(workers, device=device)
     if workers == 1:
         return InlineExecutor()

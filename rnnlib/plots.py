@@ -20,20 +20,16 @@ def mean_curve(histories: Sequence[History], metric: str, x: str = "updates"):
     Epoch ``k`` averages the runs that reached it (with early stopping, runs differ in length);
     ``low``/``high`` are the smallest and largest value among them, ``xs`` the mean of column
     ``x`` (e.g. ``"updates"``, ``"epoch"``). Raises ``ValueError`` if no run has the metric."""
-    longest = max((len(h.epochs) for h in histories), default=0)
-    xs, mean, low, high = [], [], [], []
-    for k in range(longest):
+    points = []  # (x, mean, low, high) per epoch
+    for k in range(max((len(h.epochs) for h in histories), default=0)):
         rows = [h.epochs[k] for h in histories if k < len(h.epochs) and metric in h.epochs[k]]
-        if not rows:
-            continue
-        values = np.array([r[metric] for r in rows], dtype=float)
-        xs.append(float(np.mean([r[x] for r in rows])))
-        mean.append(values.mean())
-        low.append(values.min())
-        high.append(values.max())
-    if not xs:
+        if rows:
+            values = np.array([r[metric] for r in rows], dtype=float)
+            x_mean = float(np.mean([r[x] for r in rows]))
+            points.append((x_mean, values.mean(), values.min(), values.max()))
+    if not points:
         raise ValueError(f"no run has metric {metric!r}")
-    return np.array(xs), np.array(mean), np.array(low), np.array(high)
+    return tuple(np.array(column) for column in zip(*points, strict=True))
 
 
 def plot_learning_curves(

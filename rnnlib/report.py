@@ -9,15 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 NOISE_STANDARD_ERRORS = 2.0
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def num(value: float, decimals: int = 0) -> str:
     """``1234567`` -> ``"1.234.567"``; ``0.5`` with ``decimals=2`` -> ``"0,50"``."""
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def sci(value: float, decimals: int = 1) -> str:

@@ -2,11 +2,10 @@
 
 A run is saved as ``<root>/<name>-s<seed>-<key>/`` holding ``model.pt`` (the ``state_dict``,
 read with ``torch.load(weights_only=True)``) and ``run.json`` (the key material, history,
-metrics and what is needed to use the model on new input). The key hashes the model and
-training configurations, the seed, the data, the initial embedding table and the code of every
-module (``source_fingerprint``, docstrings and comments left out). Runs are written to a
-temporary folder renamed when complete; an unparseable saved run is trained again with a warning.
-"""
+metrics and what is needed to use the model on new input), written to a temporary folder renamed
+when complete. The key hashes the model and training configurations, the seed, the data, the
+initial embedding table and the code of every module (docstrings and comments left out); an
+unparseable saved run is trained again with a warning."""
 
 from __future__ import annotations
 
@@ -37,20 +36,14 @@ CONFIG_TYPES = {cls.__name__: cls for cls in (ClassifierConfig, Seq2SeqConfig)}
 
 def fingerprint(*parts: object) -> str:
     """Short stable hash of JSON-able parts (sorted keys) or of strings."""
-    digest = hashlib.sha256()
-    for part in parts:
-        text = part if isinstance(part, str) else json.dumps(part, sort_keys=True, default=str)
-        digest.update(text.encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
+    texts = (p if isinstance(p, str) else json.dumps(p, sort_keys=True, default=str) for p in parts)
+    return hashlib.sha256("".join(text + "\0" for text in texts).encode()).hexdigest()[:16]
 
 
 def tensor_fingerprint(tensor: torch.Tensor) -> str:
     """Hash of a tensor's dtype, shape and values."""
     array = tensor.detach().cpu().contiguous().numpy()
-    digest = hashlib.sha256(f"{array.dtype}{array.shape}".encode())
-    digest.update(array.tobytes())
-    return digest.hexdigest()[:16]
+    return hashlib.sha256(f"{array.dtype}{array.shape}".encode() + array.tobytes()).hexdigest()[:16]
 
 
 def _code_only(source: str) -> str:
@@ -108,23 +101,16 @@ def config_from_dict(payload: dict[str, Any]) -> ClassifierConfig | Seq2SeqConfi
 
 
 def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
-    """The model (in eval mode, on the CPU) and the ``run.json`` payload of a saved run folder.
-
-    Raises:
-        FileNotFoundError: ``path`` is not a saved run (no ``run.json`` / ``model.pt``).
-        PermissionError: the run cannot be read for lack of permission.
-        ValueError: the files are not a valid saved run.
-    """
+    """The model (in eval mode, on the CPU) and the ``run.json`` payload of a saved run folder;
+    ``FileNotFoundError`` if ``path`` is not one (no ``run.json`` / ``model.pt``),
+    ``PermissionError`` if it cannot be read, ``ValueError`` if its files are not valid."""
     path = Path(path)
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"{path} is not a saved run: it does not exist or is not a folder (a saved run "
-            "is a folder runs/<name>-s<seed>-<key> holding run.json and model.pt)"
-        )
     for file in (RUN_FILE, WEIGHTS_FILE):
         if not (path / file).is_file():
+            why = f"{file} is missing" if path.is_dir() else "it does not exist or is not a folder"
             raise FileNotFoundError(
-                f"{path} is not a saved run: {file} is missing (runs are saved under runs/ by "
+                f"{path} is not a saved run: {why} (a saved run is a folder "
+                "runs/<name>-s<seed>-<key> holding run.json and model.pt, saved by "
                 "rnnlib.experiments.train_or_load, e.g. when the notebook runs)"
             )
     try:

@@ -30,9 +30,8 @@ TRUNCATION_SIDES = ("head", "tail", "head+tail")
 def truncate(
     tokens: Sequence[str], max_len: int | None, side: str = "tail", *, head_fraction: float = 0.25
 ) -> list[str]:
-    """At most ``max_len`` tokens (``None``: all): the first (``"head"``), the last
-    (``"tail"``), or ``round(head_fraction * max_len)`` first and the rest last (``"head+tail"``).
-    """
+    """At most ``max_len`` tokens (``None``: all): the first (``"head"``), the last (``"tail"``),
+    or ``round(head_fraction * max_len)`` first and the rest last (``"head+tail"``)."""
     if side not in TRUNCATION_SIDES:
         raise ValueError(f"unknown truncation side {side!r}; allowed values are {TRUNCATION_SIDES}")
     if max_len is None or len(tokens) <= max_len:
@@ -46,8 +45,7 @@ def truncate(
     if not 0.0 <= head_fraction <= 1.0:
         raise ValueError(f"head_fraction must be in [0, 1], got {head_fraction}")
     head = round(head_fraction * max_len)
-    tail = max_len - head
-    return list(tokens[:head]) + (list(tokens[-tail:]) if tail else [])
+    return list(tokens[:head]) + list(tokens[len(tokens) - (max_len - head) :])  # tail may be 0
 
 
 def _tokenizer_args(tokenizer: Tokenizer) -> dict[str, Any]:
@@ -56,9 +54,8 @@ def _tokenizer_args(tokenizer: Tokenizer) -> dict[str, Any]:
 
 @dataclass
 class SentimentData:
-    """Encoded IMDB splits, their vocabulary, the arguments of ``prepare_sentiment_data``
-    (``settings``) and of the tokenizer that made the tokens (saved with a run for ``predict``).
-    """
+    """Encoded IMDB splits, their vocabulary, ``prepare_sentiment_data``'s arguments (``settings``)
+    and those of the tokenizer that made the tokens (saved with a run for ``predict``)."""
 
     vocab: Vocab
     train: SequenceDataset
@@ -73,12 +70,10 @@ class SentimentData:
     @functools.cached_property
     def fingerprint(self) -> str:
         """Hash of the vocabulary and the encoded splits (what a trained model depends on)."""
-        digest = hashlib.sha256()
-        digest.update("\n".join(self.vocab.itos).encode("utf-8"))
+        digest = hashlib.sha256("\n".join(self.vocab.itos).encode("utf-8"))
         for split in (self.train, self.val, self.test):
             for seq, label in zip(split.sequences, split.targets, strict=True):
-                digest.update(seq.numpy().tobytes())
-                digest.update(str(int(label)).encode())
+                digest.update(seq.numpy().tobytes() + str(int(label)).encode())
         return digest.hexdigest()[:16]
 
     def inference_state(self) -> dict[str, Any]:
@@ -105,15 +100,13 @@ def prepare_sentiment_data(
     max_examples: int | None = None,
     tokenizer: Tokenizer | None = None,
 ) -> SentimentData:
-    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``).
-
-    The validation split (``val_size`` reviews, seeded) is carved out of the official training
-    split; with a ``movie`` column it takes whole movies, as the official test split does (Maas
-    et al. 2011), so that it does not reward memorising a movie's names and plot words. The
-    vocabulary comes from the remaining training reviews only, before truncation.
-    ``max_examples`` keeps a seeded subset of each split (smoke runs). ``tokenizer`` is the one
-    that made the ``tokens`` column, recorded for ``predict``.
-    """
+    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``). The validation
+    split (``val_size`` reviews, seeded) is carved out of the official training split; with a
+    ``movie`` column it takes whole movies, as the official test split does (Maas et al. 2011),
+    so that it does not reward memorising a movie's names and plot words. The vocabulary comes
+    from the remaining training reviews only, before truncation. ``max_examples`` keeps a seeded
+    subset of each split (smoke runs); ``tokenizer``, the one that made the ``tokens`` column, is
+    recorded for ``predict``."""
     if truncation not in TRUNCATION_SIDES:
         raise ValueError(f"unknown truncation side {truncation!r}; allowed are {TRUNCATION_SIDES}")
     if max_examples is not None and max_examples < 1:
@@ -162,9 +155,7 @@ def prepare_sentiment_data(
     }
     return SentimentData(
         vocab=vocab,
-        train=SequenceDataset(encoded["train"], labels["train"]),
-        val=SequenceDataset(encoded["val"], labels["val"]),
-        test=SequenceDataset(encoded["test"], labels["test"]),
+        **{name: SequenceDataset(encoded[name], labels[name]) for name in encoded},
         settings=settings,
         stats=stats,
         train_indices=indices["train"],
@@ -198,19 +189,15 @@ def cached_word2vec(
     log: Callable[[str], Any] | None = print,
 ):
     """``train_word2vec`` on ``word2vec_corpus``, saved in ``<folder>/word2vec-<dim>d-<key>/``
-    (the key covers the settings and training rows) and read back next time unless ``retrain``.
-    """
+    (the key covers the settings and training rows) and read back next time unless ``retrain``."""
     from .embeddings import load_vectors, save_vectors, train_word2vec
     from .runs import fingerprint
 
+    log = log or (lambda message: None)
     options = dict(dim=dim, window=window, min_count=min_count, epochs=epochs, workers=workers)
-    settings = {
-        **options,
-        "seed": seed,
-        "include_unsup": include_unsup,
-        "train_rows": fingerprint(np.asarray(data.train_indices).tolist()),
-        "sizes": {s: len(dataset_dict[s]) for s in dataset_dict},
-    }
+    rows = fingerprint(np.asarray(data.train_indices).tolist())
+    sizes = {s: len(dataset_dict[s]) for s in dataset_dict}
+    settings = dict(options, seed=seed, include_unsup=include_unsup, train_rows=rows, sizes=sizes)
     target = None if folder is None else Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}"
     if target is not None and target.is_dir() and not retrain:
         try:
@@ -218,17 +205,13 @@ def cached_word2vec(
         except (FileNotFoundError, ValueError) as err:  # incomplete or foreign: train again
             warnings.warn(f"{err}; training Word2Vec again", stacklevel=2)
         else:
-            if log is not None:
-                log(f"word2vec {dim}d: loaded from {target}")
+            log(f"word2vec {dim}d: loaded from {target}")
             return vectors
     start = time.perf_counter()
     corpus = word2vec_corpus(dataset_dict, data, include_unsup=include_unsup)
     vectors = train_word2vec(corpus, **options, seed=seed)
-    if log is not None:
-        log(
-            f"word2vec {dim}d: {len(vectors):,} words from {len(corpus):,} reviews in "
-            f"{time.perf_counter() - start:.0f} s"
-        )
+    seconds = time.perf_counter() - start
+    log(f"word2vec {dim}d: {len(vectors):,} words from {len(corpus):,} reviews in {seconds:.0f} s")
     if target is not None:
         save_vectors(vectors, target)
     return vectors
@@ -260,22 +243,19 @@ def evaluate_sentiment(
 
 @dataclass(frozen=True)
 class SentimentTask:
-    """Binary sentiment classification for ``rnnlib.train.fit``: one logit per review.
-
-    The loss is ``BCEWithLogitsLoss`` on the final state's logit or, with
-    ``config.step_loss_weight = w > 0``, target replication (Lipton et al., 2016):
+    """Binary sentiment classification for ``rnnlib.train.fit``, one logit per review. The loss
+    is ``BCEWithLogitsLoss`` on the final state's logit or, with ``config.step_loss_weight = w``
+    above 0, target replication (Lipton et al., 2016):
     ``(1 - w) * BCE(final logit) + w * mean over real positions of BCE(step logit)``
     (``SentimentRNN.step_logits``), so every position gets a gradient from a nearby loss. The
-    history records the final-logit loss either way.
-    """
+    history records the final-logit loss either way."""
 
     metric: str = "accuracy"
 
     def lengths(self, dataset: SequenceDataset) -> list[int]:
         return dataset.lengths
 
-    def collate(self, examples: list) -> tuple[torch.Tensor, ...]:
-        return collate_labelled(examples)  # ids [B, T], lengths [B], labels [B]
+    collate = staticmethod(collate_labelled)  # ids [B, T], lengths [B], labels [B]
 
     def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult:
         ids, lengths, labels = batch
@@ -321,21 +301,13 @@ def predict_logits(
     return out
 
 
-def predict(
-    run_or_path: Any,
-    texts: str | Sequence[str],
-    *,
-    batch_size: int = 256,
-) -> list[float]:
+def predict(run_or_path: Any, texts: str | Sequence[str], *, batch_size: int = 256) -> list[float]:
     """``P(positive)`` for each review in ``texts``, from a ``rnnlib.experiments.Run`` or a
     saved run's folder: each text is tokenised, truncated and encoded as the training reviews
-    were (unknown words become ``<unk>``); the data set is never read.
-
-    Raises:
-        ValueError: an empty text or one whose words are all unknown to the vocabulary (its
-            position is named), a run that is not a sentiment run, or no texts at all.
-        FileNotFoundError: ``run_or_path`` is not a saved run.
-    """
+    were (unknown words become ``<unk>``); the data set is never read. ``ValueError`` for no
+    texts, an empty text or one whose words are all unknown to the vocabulary (its position is
+    named), or a run that is not a sentiment run; ``FileNotFoundError`` if ``run_or_path`` is not
+    a saved run."""
     from .runs import model_and_inference
 
     texts = [texts] if isinstance(texts, str) else list(texts)
@@ -346,26 +318,20 @@ def predict(
         raise ValueError(f"{run_or_path} is not a sentiment run (no vocabulary to encode text)")
     tokenizer = Tokenizer(**state["tokenizer"])
     vocab = Vocab.from_state(state["vocab"])
+    max_len, side, head_fraction = state["max_len"], state["truncation"], state["head_fraction"]
     sequences = []
     for i, text in enumerate(texts):
         try:
-            tokens = tokenizer(text)
+            kept = truncate(tokenizer(text), max_len, side, head_fraction=head_fraction)
+            ids = vocab.encode(kept)
+            known = [token for token, j in zip(kept, ids, strict=True) if j != vocab.unk_idx]
+            if not any(map(tokenizer.is_word, known)):  # nothing to read sentiment from
+                raise ValueError(
+                    f"it has no word of the model's vocabulary ({vocab.num_words} words of the "
+                    "English training reviews), only unknown words or punctuation"
+                )
         except ValueError as err:
             raise ValueError(f"text {i} cannot be classified: {err}") from err
-        kept = truncate(
-            tokens, state["max_len"], state["truncation"], head_fraction=state["head_fraction"]
-        )
-        ids = vocab.encode(kept)
-        # only unknown words and punctuation: nothing to read sentiment from
-        if not any(
-            token_id != vocab.unk_idx and tokenizer.is_word(token)
-            for token, token_id in zip(kept, ids, strict=True)
-        ):
-            raise ValueError(
-                f"text {i} cannot be classified: it has no word of the model's vocabulary "
-                f"({len(vocab) - len(vocab.specials)} words of the English training reviews), "
-                "only unknown words or punctuation"
-            )
         sequences.append(torch.tensor(ids, dtype=torch.long))
     device = next(model.parameters()).device
     logits = predict_logits(model, sequences, batch_size=batch_size, device=device)

@@ -58,8 +58,7 @@ class Tokenizer:
 
     @staticmethod
     def is_word(token: str) -> bool:
-        """Whether a token is a word (it holds a letter or a digit), not punctuation kept as a
-        token, such as ``"!"`` and ``"?"``."""
+        """Whether a token is a word (holds a letter or a digit), not punctuation such as ``!``."""
         return any(map(str.isalnum, token))
 
     def __repr__(self) -> str:
@@ -161,8 +160,7 @@ class Vocab:
         unk = self.stoi.get(UNK)
         if unk is None and (missing := [t for t in tokens if t not in self.stoi]):
             raise KeyError(
-                f"tokens {missing[:5]} are not in the vocabulary, which has no {UNK!r} to map "
-                "them to"
+                f"tokens {missing[:5]} are not in the vocabulary, which has no {UNK!r} for them"
             )
         ids = [self.stoi.get(t, unk) for t in tokens]
         if add_eos:

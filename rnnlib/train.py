@@ -1,12 +1,9 @@
 """One training loop for both tasks (in the spirit of minGPT's ``Trainer``): ``fit`` owns Adam,
 the schedule, clipping, bucketed batches, validation, early stopping and the history; a task
 (``SentimentTask``, ``TranslationTask``) supplies collation, the batch loss and the validation
-metrics. ``fit`` never sees the test set.
-
-On CPU, ``fit`` flushes denormal floats to zero: vanishing gradients become denormals, which
-this kind of processor handles about 10x slower (the README's "Speed" section gives the
-figures). Values below 1.2e-38 change nothing a float32 model computes (tested). It also keeps
-freed memory in the process (``keep_freed_memory``) instead of faulting it back in every step."""
+metrics. ``fit`` never sees the test set. On CPU it flushes denormal floats to zero
+(``flush_denormals``) and keeps freed memory in the process (``keep_freed_memory``): the
+README's "Speed" section gives what each saves."""
 
 from __future__ import annotations
 
@@ -95,31 +92,30 @@ def keep_freed_memory() -> bool:
     """Make glibc's ``malloc`` keep freed blocks in the process for reuse; whether ``mallopt``
     accepted the settings (``False`` off glibc, e.g. on macOS or Windows: nothing changes).
 
-    A training step allocates and frees the same large tensors (activations, their gradients)
-    at every step. glibc can hand large freed blocks back to the system (``munmap``, or trimming
-    the top of the heap), and the next step then faults them back in, page by page: on a 2-core
-    virtual machine, 2 us for each 4 KiB, 3.5 ms before a ``[64, 256, 100]`` float tensor can be
-    written (the README's "Speed" section gives what it costs a step). This serves blocks of up
-    to 32 MiB (the largest ``mmap`` threshold every glibc accepts) from the heap and trims the
-    heap only when 1 GiB of it is free. Which memory a tensor gets changes no number it holds.
+    Otherwise glibc hands large freed blocks back to the system (``munmap``, heap trimming) and
+    each training step faults them back in page by page (2 us per 4 KiB on a 2-core virtual
+    machine: 3.5 ms before a ``[64, 256, 100]`` float tensor can be written). Blocks of up to
+    32 MiB (the largest ``mmap`` threshold every glibc accepts) now come from the heap, trimmed
+    only when 1 GiB of it is free. Which memory a tensor gets changes no number it holds.
 
-    The setting is process-wide and lasts for the process (glibc cannot report the previous
-    one): it replaces glibc's own adaptive thresholds and any ``MALLOC_*`` or ``GLIBC_TUNABLES``
-    choice, and the process keeps, once freed, the memory its peak used. Under another
-    allocator (jemalloc or tcmalloc through ``LD_PRELOAD``) it has no effect."""
+    The setting is process-wide and permanent (glibc cannot report the previous one): it
+    replaces glibc's adaptive thresholds and any ``MALLOC_*`` or ``GLIBC_TUNABLES`` choice, and
+    the process keeps the memory its peak used. Another allocator (jemalloc or tcmalloc through
+    ``LD_PRELOAD``) ignores it."""
     if not _on_glibc():
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
     mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mmap_set = mallopt(m_mmap_threshold, 32 << 20) == 1
-    trim_set = mallopt(m_trim_threshold, 1 << 30) == 1
-    return mmap_set and trim_set
+    accepted = [mallopt(m_mmap_threshold, 32 << 20), mallopt(m_trim_threshold, 1 << 30)]
+    return accepted == [1, 1]
 
 
 @contextmanager
 def flush_denormals() -> Iterator[None]:
-    """Flush denormal floats to zero on CPU for the duration of the block.
+    """Flush denormal floats to zero on CPU for the duration of the block: vanishing gradients
+    become denormals, which this kind of processor handles about 10x slower, and values below
+    1.2e-38 change nothing a float32 model computes (tested).
 
     The flag is per thread and inherited only by threads created later; if some of torch's
     intra-op threads do not flush, the block runs with one thread (a final-state LSTM step is
@@ -159,10 +155,9 @@ def fit(
     ``task.evaluate`` and ``seconds``; ``log`` gets it as one line (``None``: silent). The epoch
     with the best ``val_<task.metric>`` (ties: lower loss) is kept and its weights loaded back;
     ``config.patience`` stops training after that many epochs without a better one. ``seed``
-    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set.
-
-    On CPU, ``fit`` first calls ``keep_freed_memory``, a process-wide ``malloc`` setting that
-    outlasts it, and flushes denormals for its duration (see the module docstring)."""
+    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set. On CPU it
+    calls ``keep_freed_memory`` (a process-wide setting that outlasts it) and flushes denormals
+    for its duration."""
     if len(train_set) == 0 or len(val_set) == 0:
         raise ValueError(
             f"fit needs examples to train on and to validate on; got {len(train_set)} training "
@@ -182,7 +177,7 @@ def fit(
             total = config.max_epochs * len(sampler)
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
         history = History()
-        best_key, best_state, since_best, updates = None, None, 0, 0
+        best_key, best_state = None, None
         for epoch in range(config.max_epochs):
             start = time.perf_counter()
             sampler.set_epoch(epoch)
@@ -197,14 +192,13 @@ def fit(
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
-                updates += 1
                 history.step_losses.append(out.reported_loss)
                 loss_sum += out.reported_loss
                 count += out.count
                 correct += out.correct
             val = task.evaluate(model, val_set, batch_size=config.eval_batch_size, device=device)
             row = history.add_epoch(
-                updates=updates,
+                updates=len(history.step_losses),
                 lr=optimizer.param_groups[0]["lr"],
                 train_loss=loss_sum / len(sampler),
                 train_accuracy=correct / count,
@@ -215,12 +209,9 @@ def fit(
                 log(format_epoch(row, name))
             key = (val[task.metric], -val["loss"])
             if best_key is None or key > best_key:
-                best_key, since_best = key, 0
-                best_state = copy.deepcopy(model.state_dict())
+                best_key, best_state = key, copy.deepcopy(model.state_dict())
                 history.best_epoch = row["epoch"]
-            else:
-                since_best += 1
-                if config.patience is not None and since_best >= config.patience:
-                    break
+            elif row["epoch"] - history.best_epoch == config.patience:  # never when None
+                break
         model.load_state_dict(best_state)
     return history

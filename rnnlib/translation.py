@@ -1,10 +1,8 @@
 """SCAN: data preparation, the translation task for ``rnnlib.train.fit``, greedy decoding and
-translation of new commands from a saved run (Activities 4-8).
-
-Vocabularies come from the training split only; the target one has no ``<unk>`` (a decoder must
-never produce one). Evaluation is free-running greedy decoding (never a gold token). Exact match
-(*exactitud de secuencia*): the output up to and including its first ``<eos>`` equals the target.
-"""
+translation of new commands from a saved run (Activities 4-8). Vocabularies come from the
+training split only; the target one has no ``<unk>`` (a decoder must never produce one).
+Evaluation is free-running greedy decoding (never a gold token). Exact match (*exactitud de
+secuencia*): the output up to and including its first ``<eos>`` equals the target."""
 
 from __future__ import annotations
 
@@ -19,13 +17,11 @@ from torch import nn
 
 from .batching import BucketBatchSampler, SequenceDataset, collate_pairs, pad_batch
 from .config import Seq2SeqConfig, TrainConfig
-from .data.scan import interpret
+from .data.scan import Pair, interpret
 from .models.seq2seq import DEFAULT_MAX_LEN, Seq2Seq
 from .text import EOS, PAD, SOS, UNK, Vocab
 from .train import StepResult
 from .utils import split_indices
-
-Pair = tuple[list[str], list[str]]
 
 
 @dataclass
@@ -81,8 +77,7 @@ def prepare_scan(
 ) -> ScanData:
     """Split ``pairs["train"]`` into train/validation (``val_size``: a count or a fraction,
     seeded), build the vocabularies from it (never from test), encode everything.
-    ``max_examples`` keeps only that many training and test pairs (smoke runs).
-    """
+    ``max_examples`` keeps only that many training and test pairs (smoke runs)."""
     if not {"train", "test"} <= set(pairs):
         raise ValueError(f"pairs must have 'train' and 'test', got {sorted(pairs)}")
     train_all, test = list(pairs["train"]), list(pairs["test"])
@@ -116,15 +111,13 @@ def evaluate_translation(
     device: torch.device | str = "cpu",
     per_example: bool = False,
 ) -> dict[str, Any]:
-    """Free-running greedy evaluation: ``{"loss", "exact_match", "token_accuracy"}``.
-
-    It decodes exactly ``T`` steps (the batch's longest target) without stopping at ``<eos>``:
-    greedy decoding is causal, so the metrics equal those of decoding until ``<eos>``, and
-    ``loss`` is the cross-entropy of those free-running logits at every target position. Token
-    accuracy counts target positions (``<eos>`` included, padding not). With ``per_example``,
-    also ``"correct"``, a ``[len(dataset)]`` boolean array of exact outputs. ``ValueError`` for
-    an empty dataset or a target without exactly one ``<eos>``, at its end.
-    """
+    """Free-running greedy evaluation, ``{"loss", "exact_match", "token_accuracy"}``: it decodes
+    exactly ``T`` steps (the batch's longest target) without stopping at ``<eos>`` (greedy
+    decoding is causal, so the metrics equal those of decoding until ``<eos>``); ``loss`` is the
+    cross-entropy of those logits at every target position and token accuracy counts target
+    positions (``<eos>`` included, padding not). With ``per_example``, also ``"correct"``, a
+    ``[len(dataset)]`` boolean array of exact outputs. ``ValueError`` for an empty dataset or a
+    target without exactly one ``<eos>``, at its end."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     was_training = model.training
@@ -141,11 +134,8 @@ def evaluate_translation(
         # free-running: no targets given to the model, only the number of steps T
         logits, _ = model(src, src_lengths, max_len=tgt.size(1), stop_at_eos=False)  # [B, T, V]
         total_loss += nn.functional.cross_entropy(
-            logits.reshape(-1, logits.size(-1)),
-            tgt.reshape(-1),
-            ignore_index=pad_idx,
-            reduction="sum",
-        ).item()
+            logits.flatten(0, 1), tgt.flatten(), ignore_index=pad_idx, reduction="sum"
+        ).item()  # over [B * T, V] logits
         pred = logits.argmax(dim=-1)  # [B, T]
         real = tgt != pad_idx  # [B, T]
         is_eos = pred == eos_idx  # [B, T]
@@ -171,8 +161,7 @@ def evaluate_translation(
 class TranslationTask:
     """Sequence-to-sequence translation for ``rnnlib.train.fit``: cross-entropy over target
     tokens, the gold previous token fed with probability ``config.teacher_forcing_ratio``;
-    validation by ``evaluate_translation``, selected on exact match.
-    """
+    validation by ``evaluate_translation``, selected on exact match."""
 
     pad_idx: int
     eos_idx: int
@@ -182,8 +171,8 @@ class TranslationTask:
         """Target lengths: the decoder loop, which dominates the cost, runs that many steps."""
         return [len(t) for t in dataset.targets]
 
-    def collate(self, examples: list) -> tuple[torch.Tensor, ...]:
-        return collate_pairs(examples)  # src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B]
+    # src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B]
+    collate = staticmethod(collate_pairs)
 
     def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult:
         src, src_lengths, tgt, _ = batch
@@ -216,16 +205,11 @@ class Translation:
 
 @torch.inference_mode()
 def greedy_decode(
-    model: Seq2Seq,
-    src: torch.Tensor,
-    src_lengths: torch.Tensor,
-    *,
-    max_len: int = DEFAULT_MAX_LEN,
+    model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, *, max_len: int = DEFAULT_MAX_LEN
 ) -> tuple[list[list[int]], list[torch.Tensor] | None]:
     """Free-running greedy decoding of a padded batch: ``(predictions, attention)``, id lists
     up to and including their first ``<eos>`` (or ``max_len`` ids), and ``[T_i, S_i]`` attention
-    tensors cut to each output and source length (``None`` without attention).
-    """
+    tensors cut to each output and source length (``None`` without attention)."""
     model.eval()
     device = next(model.parameters()).device
     logits, attention = model(src.to(device), src_lengths, max_len=max_len)
@@ -248,28 +232,23 @@ def translate(
     max_len: int = DEFAULT_MAX_LEN,
 ) -> list[Translation]:
     """Greedy translations of SCAN commands (strings, lower-cased and split on white space, or
-    lists of words). A word outside the training commands is an error, not a confident guess
-    (its ``<unk>`` embedding was never trained), and so is a command outside the SCAN grammar
-    (Lake & Baroni, 2018), which has no correct translation to compare with.
-
-    Raises:
-        ValueError: no commands, an empty command, a word outside the source vocabulary
-            (named, with the known words), or a command outside the grammar.
-    """
+    lists of words). ``ValueError`` for no commands, an empty command, a word outside the
+    training commands (named, with the known words; its ``<unk>`` embedding was never trained,
+    so a translation would be a confident guess) or a command outside the SCAN grammar (Lake &
+    Baroni, 2018), which has no correct translation to compare with."""
     commands = [commands] if isinstance(commands, str) else list(commands)
     if not commands:
         raise ValueError("translate needs at least one command")
-    words = sorted(set(src_vocab.itos) - set(src_vocab.specials))
-    encoded = []
+    words = set(src_vocab.itos) - set(src_vocab.specials)
+    token_lists = []
     for command in commands:
         tokens = command.lower().split() if isinstance(command, str) else list(command)
         if not tokens:
             raise ValueError("an empty command cannot be translated")
-        unknown = [t for t in tokens if t not in src_vocab or t in src_vocab.specials]
-        if unknown:
+        if unknown := [t for t in tokens if t not in words]:
             raise ValueError(
                 f"{' '.join(tokens)!r}: {', '.join(map(repr, unknown))} is not a SCAN word; "
-                f"the commands use only {', '.join(words)}"
+                f"the commands use only {', '.join(sorted(words))}"
             )
         try:
             interpret(tokens)
@@ -278,37 +257,25 @@ def translate(
                 f"{err}, so it has no correct translation; a command is one or two phrases "
                 "joined by 'and' or 'after', e.g. 'jump twice after walk left'"
             ) from None
-        encoded.append((tokens, torch.tensor(src_vocab.encode(tokens), dtype=torch.long)))
-    src, lengths = pad_batch([ids for _, ids in encoded])
-    predictions, attention = greedy_decode(model, src, lengths, max_len=max_len)
+        token_lists.append(tokens)
+    sources = [torch.tensor(src_vocab.encode(tokens), dtype=torch.long) for tokens in token_lists]
+    predictions, weights = greedy_decode(model, *pad_batch(sources), max_len=max_len)
     out = []
-    for b, ((tokens, _), ids) in enumerate(zip(encoded, predictions, strict=True)):
-        emitted = tgt_vocab.decode(ids)
-        ended = bool(ids) and ids[-1] == tgt_vocab.eos_idx
-        out.append(
-            Translation(
-                command=tokens,
-                actions=emitted[:-1] if ended else emitted,
-                tokens=emitted,
-                attention=None if attention is None else attention[b],
-                truncated=not ended,
-            )
-        )
+    for b, (command, ids) in enumerate(zip(token_lists, predictions, strict=True)):
+        tokens = tgt_vocab.decode(ids)
+        truncated = not ids or ids[-1] != tgt_vocab.eos_idx
+        actions = tokens if truncated else tokens[:-1]
+        attention = None if weights is None else weights[b]
+        out.append(Translation(command, actions, tokens, attention, truncated))
     return out
 
 
 def translate_commands(
-    run_or_path: Any,
-    commands: str | Sequence[str],
-    *,
-    max_len: int = DEFAULT_MAX_LEN,
+    run_or_path: Any, commands: str | Sequence[str], *, max_len: int = DEFAULT_MAX_LEN
 ) -> list[Translation]:
-    """``translate`` with a seq2seq ``rnnlib.experiments.Run`` or a saved run's folder.
-
-    Raises:
-        ValueError: as ``translate``, or a run that is not a seq2seq run.
-        FileNotFoundError: ``run_or_path`` is not a saved run.
-    """
+    """``translate`` with a seq2seq ``rnnlib.experiments.Run`` or a saved run's folder; errors as
+    ``translate``, ``ValueError`` for a run that is not a seq2seq run and ``FileNotFoundError``
+    if ``run_or_path`` is not a saved run."""
     from .runs import model_and_inference
 
     model, state = model_and_inference(run_or_path)

@@ -74,14 +74,14 @@ def downloads_allowed() -> bool:
     """``not RNNLIB_OFFLINE`` when that is set, else off under CI (``CI=true`` or ``1``);
     ``ValueError`` for an ``RNNLIB_OFFLINE`` not in ``TRUE_VALUES`` or ``FALSE_VALUES``."""
     offline = os.environ.get(OFFLINE_ENV, "").strip().lower()
-    if offline and offline not in TRUE_VALUES + FALSE_VALUES:
+    if not offline:
+        return os.environ.get("CI", "").strip().lower() not in ("true", "1")
+    if offline not in TRUE_VALUES + FALSE_VALUES:
         raise ValueError(
             f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV]!r} is not a yes/no value; use one of "
             f"{', '.join(TRUE_VALUES)} (true) or {', '.join(FALSE_VALUES)} (false)"
         )
-    if offline:
-        return offline in FALSE_VALUES
-    return os.environ.get("CI", "").strip().lower() not in ("true", "1")
+    return offline in FALSE_VALUES
 
 
 def locate(
@@ -110,8 +110,7 @@ def locate(
 
 
 def decode_utf8(data: bytes, where: str, hint: str) -> str:
-    """``data`` as UTF-8 text; else ``CorruptDataError`` naming ``where`` and the byte offset,
-    followed by ``hint``."""
+    """``data`` as UTF-8 text, else ``CorruptDataError`` naming ``where``, byte offset, ``hint``."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -140,10 +139,9 @@ def download(
     size: int | None = None,
     timeout: float = 60.0,
 ) -> Path:
-    """Download ``url`` to ``dest`` through a temporary file renamed only once it has the
-    announced length and, if given, ``size`` bytes and hex ``sha256``; else ``CorruptDataError``
-    (wrong length or checksum) or ``DataNotFoundError`` (the transfer failed or stalled for
-    ``timeout`` seconds) naming the URL."""
+    """Download ``url`` to ``dest`` via a temporary file, renamed once it has the announced length
+    and, if given, ``size`` bytes and hex ``sha256``; else ``CorruptDataError`` (wrong length or
+    checksum) or ``DataNotFoundError`` (transfer failed or stalled ``timeout`` s) naming the URL."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     # A name of this process's own: two processes downloading at once never share a file.
@@ -160,8 +158,7 @@ def download(
                     out.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
-        got = part.stat().st_size
-        hexdigest = digest.hexdigest()
+        got, hexdigest = part.stat().st_size, digest.hexdigest()
         checks = [
             (announced, got, f"received {got} bytes, the server announced {announced}"),
             (size, got, f"received {got} bytes, the official file has {size}"),

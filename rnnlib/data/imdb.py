@@ -72,12 +72,10 @@ def locate_imdb(path: StrPath | None = None) -> Path:
             return [(root, root)]
         return [(p, p if p.exists() else None) for p in (root / "aclImdb", root / ARCHIVE_NAME)]
 
-    return locate(
-        path,
-        places,
-        "The IMDB data set (aclImdb/ or aclImdb_v1.tar.gz)",
-        lambda root: download(IMDB_URL, root / ARCHIVE_NAME, sha256=IMDB_SHA256, size=IMDB_SIZE),
-    )
+    def fetch(root: Path) -> Path:
+        return download(IMDB_URL, root / ARCHIVE_NAME, sha256=IMDB_SHA256, size=IMDB_SIZE)
+
+    return locate(path, places, "The IMDB data set (aclImdb/ or aclImdb_v1.tar.gz)", fetch)
 
 
 def _member_name(source: Path, member: tarfile.TarInfo) -> str:
@@ -98,12 +96,10 @@ def _member_name(source: Path, member: tarfile.TarInfo) -> str:
 
 def _folder_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     root = source.resolve()
-    inside = functools.cache(lambda folder: folder.resolve().is_relative_to(root))
+    inside = functools.cache(lambda path: path.resolve().is_relative_to(root))
     readme = [source / "README"] if (source / "README").is_file() else []
     for file in readme + sorted(source.glob("*/urls_*.txt")) + sorted(source.glob("*/*/*.txt")):
-        if not inside(file.parent) or (
-            file.is_symlink() and not file.resolve().is_relative_to(root)
-        ):
+        if not inside(file.parent) or (file.is_symlink() and not inside(file)):
             raise CorruptDataError(
                 f"{file} is a link to {file.resolve()}, outside {source}; copy the file "
                 "itself into the folder"
@@ -172,8 +168,7 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
         if (key := (folder, row["id"])) in seen:
             raise CorruptDataError(
                 f"{source}: duplicate review id {row['id']} in {folder}: {seen[key]} and "
-                f"{name}. A copy of the data set has one file per id; remove the extra file "
-                "or use the official data."
+                f"{name}; remove the extra file (one file per id) or use the official data."
             )
         seen[key] = name
         rows[split].append(row)
@@ -190,11 +185,10 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
         problems = [f"aclImdb/{folder} has no reviews" for folder, n in counts.items() if n == 0]
     if problems:
         kind = "the official IMDB data set" if official else "an IMDB copy"
+        fix = ", or pass official=False to accept a partial copy." if official else "."
         raise CorruptDataError(
-            f"{source} is not the IMDB archive or is incomplete for {kind}: "
-            f"{'; '.join(problems)}. Extract the archive again (or delete it and run again to "
-            "download it)"
-            + (", or pass official=False to accept a partial copy." if official else ".")
+            f"{source} is not the IMDB archive or is incomplete for {kind}: {'; '.join(problems)}. "
+            f"Extract the archive again (or delete it and run again to download it){fix}"
         )
     for split, rs in rows.items():  # by (label, id); the movie of each where the urls file says it
         rs.sort(key=operator.itemgetter("label", "id"))
@@ -231,24 +225,17 @@ def load_imdb(path: StrPath | None = None, *, official: bool | None = None):
     the copy read (``locate_imdb``; checks of ``read_imdb``), cached in ``imdb_cache_folder``;
     a cache that fails its check is reported (``CorruptCacheWarning``) and rebuilt."""
     import datasets
+    from filelock import FileLock, Timeout
 
     datasets.disable_progress_bars()
     source = locate_imdb(path)
-    dataset_dict = _cached_imdb(source, official)
-    dataset_dict.source = source.resolve()
-    return dataset_dict
-
-
-def _cached_imdb(source: Path, official: bool | None):
-    from filelock import FileLock, Timeout
-
     target = imdb_cache_folder(source, official=official)
     target.parent.mkdir(parents=True, exist_ok=True)
     # One builder at a time per cache folder; the others wait, then read what it built.
     lock = target.with_name(target.name + ".lock")
     try:
         with FileLock(str(lock), timeout=LOCK_TIMEOUT_S):
-            return _trusted(
+            dataset_dict = _trusted(
                 f"the IMDB cache {target}",
                 lambda: _load_verified(target),
                 lambda: _build(target, source, official),
@@ -259,6 +246,8 @@ def _cached_imdb(source: Path, official: bool | None):
             f"waited {LOCK_TIMEOUT_S} s for another process to finish building the IMDB cache "
             f"{target} (it holds {lock}); if no such process is running, delete {lock}"
         ) from err
+    dataset_dict.source = source.resolve()
+    return dataset_dict
 
 
 def imdb_cache_folder(source: StrPath, *, official: bool | None = None) -> Path:
@@ -272,10 +261,10 @@ def _trusted(what: str, cached: Callable, rebuild: Callable, redo: str):
     cached result is a ``CorruptCacheWarning`` (``what`` is unusable; ``redo``), one of the
     rebuilt result a ``CorruptDataError``."""
     result, problem = cached()
-    if problem is None and result is not None:
+    if problem is not None:  # stacklevel 3: the caller of load_imdb or tokenize_imdb
+        warnings.warn(f"{what} is unusable: {problem}. {redo}", CorruptCacheWarning, stacklevel=3)
+    elif result is not None:
         return result
-    if problem is not None:
-        warnings.warn(f"{what} is unusable: {problem}. {redo}", CorruptCacheWarning, stacklevel=4)
     result, problem = rebuild()
     if problem is not None:
         raise CorruptDataError(
@@ -329,8 +318,6 @@ def _load_verified(target: Path):
         return None, f"it has no {MANIFEST_NAME} (an interrupted or older build)"
     try:
         manifest = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
-        if manifest["version"] != CACHE_VERSION:
-            return None, f"it was written by cache version {manifest['version']}"
         sizes = _data_files(target)
         wrong = [
             f"{name} ({sizes.get(name, 'missing')} bytes, expected {size})"
@@ -354,18 +341,45 @@ def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
     one is reported (``CorruptCacheWarning`` naming the folder) and redone. A review without
     tokens is a ``CorruptDataError`` naming its file."""
     import datasets
+    import pyarrow
+
+    def tokenise(split: str, dataset, **options):
+        result = dataset.map(
+            _tokenize_batch,
+            batched=True,
+            batch_size=1000,
+            fn_kwargs={"tokenizer": tokenizer, "split": split},
+            num_proc=num_proc,
+            desc=f"tokenise {split}",
+            **options,
+        )
+        if result.num_rows != dataset.num_rows:
+            return result, f"it holds {result.num_rows} rows, the split has {dataset.num_rows}"
+        missing = {"tokens", "num_tokens"} - set(result.column_names)
+        return result, f"it lacks the column(s) {sorted(missing)}" if missing else None
+
+    def cached(split: str, dataset):
+        try:
+            return tokenise(split, dataset)
+        except (OSError, pyarrow.ArrowException) as err:  # a damaged cache, not the tokenizer
+            return None, f"it cannot be read ({type(err).__name__}: {err})"
 
     tokenised = datasets.DatasetDict()
-    for split, dataset in dataset_dict.items():  # a loop: the warnings' stacklevel counts on it
-        tokenised[split] = _tokenize_split(dataset, split, tokenizer, num_proc)
+    for split, dataset in dataset_dict.items():
+        folders = sorted({str(Path(f["filename"]).parent) for f in dataset.cache_files})
+        tokenised[split] = _trusted(
+            f"the tokenised {split!r} split cached in {' and '.join(folders) or 'memory'}",
+            functools.partial(cached, split, dataset),
+            functools.partial(tokenise, split, dataset, load_from_cache_file=False),
+            "Tokenising it again.",
+        )
     if hasattr(dataset_dict, "source"):
         tokenised.source = dataset_dict.source
     return tokenised
 
 
 def check_tokenised(dataset_dict, splits: tuple[str, ...] = ("train", "test")) -> None:
-    """``ValueError`` unless each of ``splits`` is in ``dataset_dict`` with a ``tokens`` and a
-    ``label`` column."""
+    """``ValueError`` unless every split of ``splits`` is there with ``tokens`` and ``label``."""
     for split in splits:
         if split not in dataset_dict:
             raise ValueError(f"dataset_dict has no {split!r} split; it has {list(dataset_dict)}")
@@ -381,39 +395,6 @@ def tokenised_rows(dataset, indices=None) -> tuple[list[list[str]], list[int]]:
     each column read once (iterating an Arrow column again re-reads it)."""
     part = dataset if indices is None or len(indices) == len(dataset) else dataset.select(indices)
     return list(part["tokens"]), [int(y) for y in part["label"]]
-
-
-def _tokenize_split(dataset, split: str, tokenizer, num_proc: int | None):
-    import pyarrow
-
-    def tokenise(**options):
-        result = dataset.map(
-            _tokenize_batch,
-            batched=True,
-            batch_size=1000,
-            fn_kwargs={"tokenizer": tokenizer, "split": split},
-            num_proc=num_proc,
-            desc=f"tokenise {split}",
-            **options,
-        )
-        if result.num_rows != dataset.num_rows:
-            return result, f"it holds {result.num_rows} rows, the split has {dataset.num_rows}"
-        missing = {"tokens", "num_tokens"} - set(result.column_names)
-        return result, f"it lacks the column(s) {sorted(missing)}" if missing else None
-
-    def cached():
-        try:
-            return tokenise()
-        except (OSError, pyarrow.ArrowException) as err:  # a damaged cache, not the tokenizer
-            return None, f"it cannot be read ({type(err).__name__}: {err})"
-
-    folders = sorted({str(Path(f["filename"]).parent) for f in dataset.cache_files})
-    return _trusted(
-        f"the tokenised {split!r} split cached in {' and '.join(folders) or 'memory'}",
-        cached,
-        lambda: tokenise(load_from_cache_file=False),
-        "Tokenising it again.",
-    )
 
 
 def _tokenize_batch(batch: dict[str, list], tokenizer, split: str = "?") -> dict[str, list]:

@@ -50,10 +50,8 @@ class ScanPairs(dict):
 
 
 def parse_scan_line(line: str, *, where: str = "<line>") -> Pair:
-    """``"IN: walk twice OUT: I_WALK I_WALK"`` -> ``(["walk", "twice"], ["I_WALK", "I_WALK"])``.
-
-    Raises ``CorruptDataError`` naming ``where`` for a line in another format.
-    """
+    """``"IN: walk twice OUT: I_WALK I_WALK"`` -> ``(["walk", "twice"], ["I_WALK", "I_WALK"])``;
+    ``CorruptDataError`` naming ``where`` for a line in another format."""
     text = line.strip()
     command, sep, actions = text.removeprefix("IN:").partition(" OUT:")
     if not text.startswith("IN:") or not sep:
@@ -88,19 +86,16 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
     folder, *names = SCAN_SPLITS[split]
 
     def places(root: Path) -> list[tuple[Path, tuple[Path, ...] | None]]:
-        found = []
-        for base in (root / "SCAN" / folder, root / folder, root):
-            files = tuple(base / name for name in names)
-            found.append((base, files if all(f.is_file() for f in files) else None))
-        return found
+        bases = (root / "SCAN" / folder, root / folder, root)
+        found = [(base, tuple(base / name for name in names)) for base in bases]
+        return [(base, files if all(f.is_file() for f in files) else None) for base, files in found]
 
     def fetch(root: Path) -> tuple[Path, ...]:
-        files = []
-        for name in names:
-            size, sha256 = SCAN_FILES[f"{folder}/{name}"]
-            url, dest = f"{SCAN_BASE_URL}/{folder}/{name}", root / "SCAN" / folder / name
-            files.append(download(url, dest, size=size, sha256=sha256))
-        return tuple(files)
+        pinned = [(f"{folder}/{name}", *SCAN_FILES[f"{folder}/{name}"]) for name in names]
+        return tuple(
+            download(f"{SCAN_BASE_URL}/{file}", root / "SCAN" / file, size=size, sha256=sha256)
+            for file, size, sha256 in pinned
+        )
 
     what = f"SCAN split {split!r} ({', '.join(names)})"
     return locate(path, places, what, fetch)

@@ -25,8 +25,7 @@ RNN_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru
 
 
 class SentimentRNN(nn.Module):
-    """Embedding -> recurrent layers -> optional dense layer with ReLU -> one logit
-    (``P(positive) = sigmoid(logit)``), as ``config`` says.
+    """The classifier ``config`` describes: one logit, ``P(positive) = sigmoid(logit)``.
 
     ``pretrained`` is an initial ``[vocab_size, embedding_dim]`` table (its ``<pad>`` row is
     zeroed); ``packing`` (see the module docstring) changes speed only; ``fast_elman`` runs a
@@ -61,11 +60,10 @@ class SentimentRNN(nn.Module):
         )
         if pretrained is not None:
             pretrained = torch.as_tensor(pretrained, dtype=torch.float)
-            expected = (config.vocab_size, config.embedding_dim)
-            if tuple(pretrained.shape) != expected:
+            if pretrained.shape != self.embedding.weight.shape:
                 raise ValueError(
                     f"pretrained embeddings have shape {tuple(pretrained.shape)}, expected "
-                    f"{expected} = (vocab_size, embedding_dim)"
+                    f"{tuple(self.embedding.weight.shape)} = (vocab_size, embedding_dim)"
                 )
             with torch.no_grad():
                 self.embedding.weight.copy_(pretrained)
@@ -74,16 +72,11 @@ class SentimentRNN(nn.Module):
 
         self.dropout = LockedDropout(config.dropout)
         # layers[l][d]: layer l, direction d (0 = left to right, 1 = right to left).
+        rnn_type, dirs = RNN_MODULES[config.cell], self.num_directions
+        inputs = [config.embedding_dim] + [dirs * hidden] * (config.num_layers - 1)  # per layer
         self.layers = nn.ModuleList(
-            nn.ModuleList(
-                RNN_MODULES[config.cell](
-                    config.embedding_dim if layer == 0 else self.num_directions * hidden,
-                    hidden,
-                    batch_first=True,
-                )
-                for _ in range(self.num_directions)
-            )
-            for layer in range(config.num_layers)
+            nn.ModuleList(rnn_type(size, hidden, batch_first=True) for _ in range(dirs))
+            for size in inputs
         )
         if config.orthogonal_init:
             with torch.no_grad():
@@ -91,29 +84,25 @@ class SentimentRNN(nn.Module):
                     for rnn in layer:  # weight_hh_l0 [gates * hidden, hidden]: a block per gate
                         for block in rnn.weight_hh_l0.split(hidden, dim=0):
                             nn.init.orthogonal_(block)
-        features = self.num_directions * hidden
+        features = dirs * hidden
+        self.dense: nn.Module = nn.Identity()
         if config.dense_size is not None:
-            self.dense: nn.Module = nn.Sequential(nn.Linear(features, config.dense_size), nn.ReLU())
+            self.dense = nn.Sequential(nn.Linear(features, config.dense_size), nn.ReLU())
             features = config.dense_size
-        else:
-            self.dense = nn.Identity()
         self.output = nn.Linear(features, 1)
 
     def final_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Last layer's final state(s) at each sequence's real last token: ``[B, dirs * H]``."""
-        return self._encode(ids, lengths, steps=False)[0]
+        return self._encode(ids, lengths, steps=False)
 
     def step_states(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Last layer's states after reading ``k = 1..seq_len`` tokens: ``[B, seq_len, dirs * H]``
         (right to left: the last ``k``). Position ``length - 1`` is ``final_states``; positions
-        ``>= length`` read padding and must be masked by the caller.
-        """
-        return self._encode(ids, lengths, steps=True)[1]
+        ``>= length`` read padding and must be masked by the caller."""
+        return self._encode(ids, lengths, steps=True)
 
-    def _encode(
-        self, ids: torch.Tensor, lengths: torch.Tensor, *, steps: bool
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(final states ``[B, dirs * H]``, step states ``[B, seq_len, dirs * H]`` or None)."""
+    def _encode(self, ids: torch.Tensor, lengths: torch.Tensor, *, steps: bool) -> torch.Tensor:
+        """``final_states``, or ``step_states`` if ``steps``."""
         if ids.dim() != 2:
             raise ValueError(f"ids must be [batch, seq_len], got shape {tuple(ids.shape)}")
         if lengths.shape != (ids.shape[0],):
@@ -121,14 +110,11 @@ class SentimentRNN(nn.Module):
                 f"lengths must be [batch] = [{ids.shape[0]}], got shape {tuple(lengths.shape)}"
             )
         lengths = lengths.to(ids.device)
-        if int(lengths.min()) < 1 or int(lengths.max()) > ids.shape[1]:
-            raise ValueError(
-                f"lengths must be in [1, {ids.shape[1]}] (seq_len), got "
-                f"{int(lengths.min())}..{int(lengths.max())}"
-            )
-        mode = self.packing
-        if mode == "auto":
-            mode = "packed" if ids.is_cuda else "padded"
+        shortest, longest = int(lengths.min()), int(lengths.max())
+        if shortest < 1 or longest > ids.shape[1]:
+            msg = f"lengths must be in [1, {ids.shape[1]}] (seq_len), got {shortest}..{longest}"
+            raise ValueError(msg)
+        packed = self.packing == "packed" or (self.packing == "auto" and ids.is_cuda)
         reverse = _reverse_index(lengths, ids.shape[1]) if self.num_directions == 2 else None
         x = self.dropout(self.embedding(ids))  # [batch, seq_len, emb]
         for depth, layer in enumerate(self.layers):
@@ -137,7 +123,7 @@ class SentimentRNN(nn.Module):
             finals: list[torch.Tensor] = []
             for direction, rnn in enumerate(layer):
                 inp = x if direction == 0 else _take(x, reverse)  # [batch, seq_len, features]
-                out, final = _run(rnn, inp, lengths, mode, steps or not last_layer, self.fast_elman)
+                out, final = self._run(rnn, inp, lengths, packed, steps or not last_layer)
                 finals.append(final)  # [batch, hidden]
                 if out is not None:
                     # Inner layers feed the next one in reading order; the last layer's outputs
@@ -145,8 +131,26 @@ class SentimentRNN(nn.Module):
                     outputs.append(out if direction == 0 or last_layer else _take(out, reverse))
             if not last_layer:
                 x = self.dropout(torch.cat(outputs, dim=-1))  # [batch, seq_len, dirs * hidden]
-        step_states = torch.cat(outputs, dim=-1) if steps else None  # [batch, seq_len, dirs * H]
-        return torch.cat(finals, dim=-1), step_states  # [batch, dirs * hidden]; forward first
+        # [batch, seq_len, dirs * hidden] or [batch, dirs * hidden]; forward first
+        return torch.cat(outputs if steps else finals, dim=-1)
+
+    def _run(
+        self, rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, packed: bool, need_out: bool
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """One unidirectional layer: (outputs ``[batch, seq_len, hidden]`` or None, final
+        ``[batch, hidden]`` at each sequence's real last token)."""
+        if packed:
+            packed_out, state = rnn(pack(x, lengths))
+            h_n = state[0] if isinstance(state, tuple) else state  # [1, batch, hidden]
+            out = None
+            if need_out:
+                out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
+            return out, h_n[0]  # [batch, hidden]
+        # the hand-written BPTT gives rnn(x)[0] too, faster to train on CPU
+        fast = self.fast_elman and elman.supports(rnn)
+        out = elman.elman_outputs(x, rnn) if fast else rnn(x)[0]  # [batch, seq_len, hidden]
+        last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])  # [batch, 1, hidden]
+        return out, out.gather(1, last).squeeze(1)  # [batch, hidden]
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits ``[batch]`` for padded ``ids [batch, seq_len]`` with real ``lengths [batch]``."""
@@ -174,9 +178,7 @@ class LockedDropout(nn.Module):
 
     def __init__(self, p: float) -> None:
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = float(p)  # in [0, 1), as ClassifierConfig checks
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
@@ -200,28 +202,3 @@ def _reverse_index(lengths: torch.Tensor, seq_len: int) -> torch.Tensor:
 def _take(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``x[b, index[b, t]]`` for ``x [batch, seq_len, features]``; same shape as ``x``."""
     return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
-
-
-def _run(
-    rnn: nn.RNNBase,
-    x: torch.Tensor,
-    lengths: torch.Tensor,
-    mode: str,
-    need_outputs: bool,
-    fast_elman: bool,
-) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """One unidirectional layer: (outputs ``[batch, seq_len, hidden]`` or None, final
-    ``[batch, hidden]`` at each sequence's real last token)."""
-    if mode == "packed":
-        packed_out, state = rnn(pack(x, lengths))
-        h_n = state[0] if isinstance(state, tuple) else state  # [1, batch, hidden]
-        out = None
-        if need_outputs:
-            out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
-        return out, h_n[0]  # [batch, hidden]
-    if fast_elman and elman.supports(rnn):
-        out = elman.elman_outputs(x, rnn)  # same as rnn(x)[0]; faster to train on CPU
-    else:
-        out, _ = rnn(x)  # [batch, seq_len, hidden]
-    last = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])  # [batch, 1, hidden]
-    return out, out.gather(1, last).squeeze(1)  # [batch, hidden]

@@ -1,21 +1,19 @@
-"""Sequence-to-sequence models for SCAN (Part 2 of the assignment, Activities 4-8).
-
-The assignment's templates, with their TODOs completed and their slips fixed:
+"""Sequence-to-sequence models for SCAN (Part 2 of the assignment, Activities 4-8): the
+assignment's templates, with their TODOs completed and their slips fixed.
 
 * ``Encoder``: embedding + **bidirectional** LSTM over the packed source.
 * ``DecoderModule`` (Sutskever et al., 2014): the text asks for a bidirectional decoder, but a
-  decoder generates left to right, feeding back its own prediction: it cannot read the future,
-  so it cannot be bidirectional. An ``LSTMCell`` of size ``2H`` whose state starts from the
-  encoder's joined final states (no projection).
+  decoder generates left to right, feeding back its own prediction: it cannot read the future.
+  An ``LSTMCell`` of size ``2H``, its state started from the encoder's joined final states (no
+  projection).
 * ``AttentionModule``: scaled dot-product attention over the encoder states (no parameters).
 * ``AttentionDecoderModule``: ``P_t = W_vocab([h_t; O_t])``, and, as the text asks, ``O_t`` also
   feeds the decoder LSTM at the next step (*input feeding*, Luong et al. 2015).
 
-Slips of the templates fixed here: the batch size comes from the input tensor (the global
-``BATCH_SIZE`` breaks on a smaller last batch); ``start_idx`` is a registered buffer that moves
-with the module (instead of ``.to(DEVICE)`` on a global); both decoders return ``(logits,
-attention)`` (the attention weights of every step, for Activity 8; ``None`` without attention)
-so that one training loop serves both.
+Slips fixed: the batch size comes from the input (the global ``BATCH_SIZE`` breaks on a smaller
+last batch); ``start_idx`` is a buffer that moves with the module (not ``.to(DEVICE)`` on a
+global); both decoders return ``(logits, attention)`` (every step's attention weights, for
+Activity 8; ``None`` without attention), so one training loop serves both.
 """
 
 from __future__ import annotations
@@ -35,8 +33,7 @@ DEFAULT_MAX_LEN = 50
 
 def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """``[batch, max_len]`` bool mask, ``True`` at real (non-padding) positions."""
-    positions = torch.arange(max_len, device=lengths.device)  # [max_len]
-    return positions.unsqueeze(0) < lengths.unsqueeze(1)  # [batch, max_len]
+    return torch.arange(max_len, device=lengths.device) < lengths.unsqueeze(1)  # [batch, max_len]
 
 
 class Encoder(nn.Module):
@@ -65,26 +62,20 @@ class Encoder(nn.Module):
         """``src [B, S]`` ids, ``src_lengths [B]`` ->
         ``(all_states [B, S, 2H], (h_last [B, 2H], c_last [B, 2H]))``; states at padded
         positions are zeros, and the final states are those at each sequence's real end
-        (for the backward direction, its state after reading the first token).
-        """
+        (for the backward direction, its state after reading the first token)."""
         embedded = self.dropout(self.embedding(src))  # [B, S, E]
         packed_out, (h_n, c_n) = self.lstm(pack(embedded, src_lengths))
-        # h_n, c_n: [2 (directions), B, H], already in the batch's original order
-        all_states, _ = pad_packed_sequence(
-            packed_out, batch_first=True, total_length=src.size(1)
-        )  # [B, S, 2H]
-        h_last = torch.cat((h_n[0], h_n[1]), dim=-1)  # [B, 2H] (forward ; backward)
-        c_last = torch.cat((c_n[0], c_n[1]), dim=-1)  # [B, 2H]
-        return all_states, (h_last, c_last)
+        # all_states [B, S, 2H]; h_n, c_n [2 (directions), B, H], in the batch's original order
+        all_states, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=src.size(1))
+        h_last, c_last = (torch.cat((s[0], s[1]), dim=-1) for s in (h_n, c_n))  # [B, 2H] each
+        return all_states, (h_last, c_last)  # the final states joined (forward ; backward)
 
 
 class AttentionModule(nn.Module):
     """Scaled dot-product attention: ``softmax(q·K^T / sqrt(m)) V`` with ``K = V`` (no params).
-
     Padded source positions score ``-inf`` before the softmax, so their weight is exactly 0. A
     decoder calls ``prepare`` once per batch and ``attend`` at every step (one ``baddbmm``, one
-    softmax, one ``bmm``); ``forward`` does both.
-    """
+    softmax, one ``bmm``); ``forward`` does both."""
 
     def forward(
         self,
@@ -127,23 +118,20 @@ class AttentionModule(nn.Module):
 
 
 class _GreedyDecoder(nn.Module):
-    """The decoding loop shared by both decoders; subclasses define one step."""
+    """The decoding loop shared by both decoders. Each subclass defines one step (``_step``) and
+    ``_teacher_forced``, a faster route for full teacher forcing that returns ``(logits,
+    attention)``, or ``None`` to decode step by step."""
 
     embeddings_table: nn.Embedding
     start_idx: torch.Tensor
 
-    def _register_common(
-        self, start_idx: int, *, eos_idx: int | None = None, dropout: float = 0.0
-    ) -> None:
-        if eos_idx is not None and eos_idx == start_idx:
+    def _register_common(self, start_idx: int, eos_idx: int | None, dropout: float) -> None:
+        if eos_idx == start_idx:
             raise ValueError("start_idx and eos_idx must differ")
         # a buffer moves with .to(device) and is saved in the state dict
         self.register_buffer("start_idx", torch.tensor(start_idx, dtype=torch.long))
         self.eos_idx = eos_idx
         self.dropout = nn.Dropout(dropout)
-
-    def _initial_extra(self, batch: int, ref: torch.Tensor):
-        return None
 
     def _context(self, all_enc_hidden_states: torch.Tensor, src_mask: torch.Tensor | None):
         """What every step reads from the encoder (computed once per batch)."""
@@ -151,11 +139,6 @@ class _GreedyDecoder(nn.Module):
 
     def _step(self, y_emb, state, extra, context):
         raise NotImplementedError
-
-    def _teacher_forced(self, state, targets, context):
-        """A faster route for full teacher forcing, ``(logits, attention)``; ``None`` (here) to
-        decode step by step."""
-        return None
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout.p > 0 else x
@@ -178,15 +161,13 @@ class _GreedyDecoder(nn.Module):
         src_mask: torch.Tensor | None = None,
         stop_at_eos: bool = True,
     ):
-        """Decode a batch.
+        """Decode a batch: ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``.
 
-        ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``; ``targets
-        [B, T]`` (gold ids ending with ``<eos>``, padded) turns on training mode: exactly ``T``
-        steps, each example fed at each step the gold previous token with probability
-        ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without ``targets``:
-        free-running greedy decoding (never a gold token) for at most ``max_len`` steps,
-        stopping early once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
-
+        ``targets [B, T]`` (gold ids ending with ``<eos>``, padded) turns on training mode:
+        exactly ``T`` steps, each example fed at each step the gold previous token with
+        probability ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without
+        ``targets``: free-running greedy decoding (never a gold token) for at most ``max_len``
+        steps, stopping early once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
         Returns ``(logits [B, T', V], attention [B, T', S] or None)``.
         """
         if not 0.0 <= teacher_forcing_ratio <= 1.0:
@@ -200,14 +181,13 @@ class _GreedyDecoder(nn.Module):
         check_eos = targets is None and stop_at_eos and self.eos_idx is not None
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
         context = self._context(all_enc_hidden_states, src_mask)
-        if targets is not None and teacher_forcing_ratio == 1.0:
-            # each decoder's shortcut, with fewer operations than the loop below (same numbers;
-            # with dropout, the same distribution), or None to decode step by step
-            result = self._teacher_forced(state, targets, context)
-            if result is not None:
-                return result
+        # each decoder's shortcut, with fewer operations than the loop below (same numbers; with
+        # dropout, the same distribution), or None to decode step by step
+        forced = targets is not None and teacher_forcing_ratio == 1.0
+        if forced and (result := self._teacher_forced(state, targets, context)) is not None:
+            return result
 
-        extra = self._initial_extra(batch, final_enc_hidden_states)
+        extra = None  # what a step hands the next besides the state (O_t with attention)
         y_prev = self.start_idx.expand(batch)  # [B] (start_idx.repeat(batch) in the template)
         finished = torch.zeros(batch, dtype=torch.bool, device=y_prev.device)  # [B]
         use_gold = None  # [B, T]: where the gold previous token is fed (teacher forcing)
@@ -218,29 +198,22 @@ class _GreedyDecoder(nn.Module):
             y_emb = self._drop(self.embeddings_table(y_prev))  # [B, E]
             P_t, state, extra, weights = self._step(y_emb, state, extra, context)  # P_t: [B, V]
             out.append(P_t)
-            if weights is not None:
-                attention.append(weights)  # [B, S]
-            if targets is not None and teacher_forcing_ratio >= 1.0:
-                y_prev = targets[:, t]  # [B] always the gold token
-            else:
-                y_prev = P_t.argmax(dim=1)  # [B] greedy choice (detached: argmax)
-                if use_gold is not None:
-                    y_prev = torch.where(use_gold[:, t], targets[:, t], y_prev)  # [B]
+            attention.append(weights)  # [B, S], or None without attention
+            y_prev = targets[:, t] if forced else P_t.argmax(dim=1)  # [B] gold, or greedy choice
+            if use_gold is not None:  # teacher forcing drawn per example and step
+                y_prev = torch.where(use_gold[:, t], targets[:, t], y_prev)  # [B]
             if check_eos:
                 finished = finished | (y_prev == self.eos_idx)
                 if bool(finished.all()):
                     break
         logits = torch.stack(out, dim=1)  # [B, T', V]
-        attn = torch.stack(attention, dim=1) if attention else None  # [B, T', S]
-        return logits, attn
+        return logits, None if weights is None else torch.stack(attention, dim=1)  # [B, T', S]
 
 
 class DecoderModule(_GreedyDecoder):
     """Basic decoder (Sutskever et al., 2014): ``LSTMCell(E -> D)``, ``P_t = W_vocab(h_t)``.
-
-    ``hidden_size`` is the decoder's size ``D``; it must equal the size of the encoder's
-    joined final states (``2H``), which initialise the decoder state.
-    """
+    ``hidden_size`` is the decoder's size ``D``: that of the encoder's joined final states
+    (``2H``), which initialise the decoder state."""
 
     def __init__(
         self,
@@ -255,7 +228,7 @@ class DecoderModule(_GreedyDecoder):
         super().__init__()
         self.embeddings_table = embeddings_table
         self.hidden_size = hidden_size
-        self._register_common(start_idx, eos_idx=eos_idx, dropout=dropout)
+        self._register_common(start_idx, eos_idx, dropout)
         # layer mapping the decoder state to the output vocabulary: D -> V
         self.W_vocab = nn.Linear(hidden_size, tgt_vocab_size)
         # recurrent decoder: input = embedding of the previous token (E), state size D
@@ -271,20 +244,18 @@ class DecoderModule(_GreedyDecoder):
         so the same ``lstm_cell`` runs over the whole sequence in one fused call (``torch.lstm``
         with the cell's weights) instead of one step at a time: the same numbers, faster."""
         inputs = self._gold_inputs(targets)  # [B, T, E]
-        h0, c0 = state[0].unsqueeze(0), state[1].unsqueeze(0)  # [1, B, D] each
+        hx = tuple(s.unsqueeze(0) for s in state)  # (h0, c0), [1, B, D] each
         weights = list(self.lstm_cell.parameters())  # weight_ih, weight_hh, bias_ih, bias_hh
         # torch.lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
         #            batch_first): the kernel behind nn.LSTM
-        h, _, _ = torch.lstm(inputs, (h0, c0), weights, True, 1, 0.0, self.training, False, True)
+        h, _, _ = torch.lstm(inputs, hx, weights, True, 1, 0.0, self.training, False, True)
         return self.W_vocab(self._drop(h)), None  # [B, T, V]
 
 
 class AttentionDecoderModule(_GreedyDecoder):
-    """Decoder with attention and input feeding.
-
-    ``LSTMCell(E + D -> D)`` reads ``[emb(y_{t-1}); O_{t-1}]``; ``O_t = attention(h_t, enc)``;
-    ``P_t = W_vocab([h_t; O_t])`` with ``W_vocab: 2D -> V``.
-    """
+    """Decoder with attention and input feeding: ``LSTMCell(E + D -> D)`` reads
+    ``[emb(y_{t-1}); O_{t-1}]``; ``O_t = attention(h_t, enc)``; ``P_t = W_vocab([h_t; O_t])``
+    with ``W_vocab: 2D -> V``."""
 
     def __init__(
         self,
@@ -306,23 +277,23 @@ class AttentionDecoderModule(_GreedyDecoder):
         self.embeddings_table = embeddings_table
         self.embeddings_size = embeddings_size
         self.hidden_size = hidden_size
-        self._register_common(start_idx, eos_idx=eos_idx, dropout=dropout)
+        self._register_common(start_idx, eos_idx, dropout)
         # output layer reads [h_t ; O_t]: 2D -> V
         self.W_vocab = nn.Linear(2 * hidden_size, tgt_vocab_size)
         # recurrent decoder: input [emb(y_{t-1}) ; O_{t-1}] (E + D), state size D
         self.lstm_cell = nn.LSTMCell(embeddings_size + hidden_size, hidden_size)
         self.attention = AttentionModule()
 
-    def _initial_extra(self, batch: int, ref: torch.Tensor):
-        return ref.new_zeros(batch, self.hidden_size)  # O_0 = 0: [B, D]
-
     def _context(self, all_enc_hidden_states, src_mask):
         keys = self.attention.prepare(all_enc_hidden_states, src_mask)  # [B, D, S], [B, 1, S]
         return keys, all_enc_hidden_states
 
     def _recur(self, y_emb, state, O_prev, context):
-        """One step of the recurrence: ``(h_t, c_t)``, ``O_t [B, D]`` and the weights ``[B, S]``."""
+        """One step of the recurrence: ``(h_t, c_t)``, ``O_t [B, D]`` and the weights ``[B, S]``;
+        ``O_prev`` is ``None`` at the first step (``O_0 = 0``)."""
         keys, values = context
+        if O_prev is None:
+            O_prev = y_emb.new_zeros(y_emb.size(0), self.hidden_size)  # O_0 = 0: [B, D]
         lstm_input = torch.cat((y_emb, O_prev), dim=-1)  # [B, E + D]
         h_t, c_t = self.lstm_cell(lstm_input, state)  # [B, D], [B, D]
         O_t, weights = self.attention.attend(h_t, keys, values)  # [B, D], [B, S]
@@ -340,24 +311,18 @@ class AttentionDecoderModule(_GreedyDecoder):
         """Input feeding chains the steps, so the loop stays; with the gold inputs known, they
         are embedded in one call before it and ``W_vocab`` runs once after it, over all steps."""
         inputs = self._gold_inputs(targets)  # [B, T, E]
-        O_t = self._initial_extra(targets.size(0), inputs)  # [B, D]
-        hidden, attended, weights = [], [], []
+        O_t, steps = None, []
         for y_emb in inputs.unbind(dim=1):  # [B, E]
             state, O_t, weights_t = self._recur(y_emb, state, O_t, context)
-            hidden.append(state[0])
-            attended.append(O_t)
-            weights.append(weights_t)
-        h_all = torch.stack(hidden, dim=1)  # [B, T, D]
-        O_all = torch.stack(attended, dim=1)  # [B, T, D]
-        return self._output(h_all, O_all), torch.stack(weights, dim=1)  # [B, T, V], [B, T, S]
+            steps.append((state[0], O_t, weights_t))
+        hidden, attended, weights = zip(*steps, strict=True)  # T tensors each
+        logits = self._output(torch.stack(hidden, dim=1), torch.stack(attended, dim=1))
+        return logits, torch.stack(weights, dim=1)  # [B, T, V], [B, T, S]
 
 
 class Seq2Seq(nn.Module):
-    """Encoder + decoder built from a ``Seq2SeqConfig``: ``H = config.hidden_size`` units per
-    encoder direction, a decoder of size ``D = 2H`` (it starts from the encoder's two final states
-    joined), separate source and target embedding tables of size ``config.embedding_dim``.
-    ``forward`` returns ``(logits [B, T, V], attention [B, T, S] | None)``.
-    """
+    """Encoder + decoder as a ``Seq2SeqConfig`` describes, with separate source and target
+    embedding tables."""
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
@@ -393,7 +358,8 @@ class Seq2Seq(nn.Module):
         max_len: int = DEFAULT_MAX_LEN,
         stop_at_eos: bool = True,
     ):
-        """``src [B, S]``, ``src_lengths [B]`` -> ``(logits [B, T, V], attention | None)``."""
+        """``src [B, S]``, ``src_lengths [B]`` -> ``(logits [B, T, V], attention [B, T, S] | None)``
+        (the decoder's ``forward``)."""
         all_states, (h_last, c_last) = self.encoder(src, src_lengths)  # [B, S, 2H], [B, 2H]
         src_mask = lengths_to_mask(src_lengths.to(src.device), src.size(1))  # [B, S]
         return self.decoder(
