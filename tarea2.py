@@ -891,7 +891,7 @@ mostrar(fig)
 # gradientes muy grandes, y su mediana (derecha), la crítica típica.
 
 # %%
-from rnnlib.analysis import input_gradient_norms
+from rnnlib.analysis import input_gradient_norms, recurrent_spectral_norms
 from rnnlib.batching import collate_labelled
 
 full = [i for i, s in enumerate(imdb_data.val.sequences) if len(s) == max_len][:256]
@@ -900,14 +900,14 @@ grad_norms = {  # [semilla, crítica, distancia al último token]
     k: np.stack([input_gradient_norms(r.model, ids, lengths_, labels) for r in imdb_runs[k]])
     for k in activity3
 }
-profiles = {  # por modelo, el resumen de las críticas promediado sobre las semillas
-    "media": {k: g.mean(axis=1).mean(axis=0) for k, g in grad_norms.items()},
-    "mediana": {k: np.median(g, axis=1).mean(axis=0) for k, g in grad_norms.items()},
-}
+relative = {}  # por resumen de las críticas y modelo: su curva relativa al último token
+for statistic, summary in {"media": np.mean, "mediana": np.median}.items():
+    curves = {k: summary(g, axis=1).mean(axis=0) for k, g in grad_norms.items()}  # [distancia]
+    relative[statistic] = {k: curve / curve[0] for k, curve in curves.items()}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-for ax, (statistic, curves) in zip(axes, profiles.items(), strict=True):
+for ax, (statistic, curves) in zip(axes, relative.items(), strict=True):
     for name, profile in curves.items():
-        ax.semilogy(profile / profile[0], label=name)
+        ax.semilogy(profile, label=name)
     ax.set_title(f"{statistic} de las críticas")
     ax.set_xlabel("distancia al último token (palabras)")
     ax.grid(alpha=0.3, which="both")
@@ -925,10 +925,6 @@ gru_vs_lstm = compare(acc3["GRU"], acc3["LSTM"])
 recurrent = {
     k: rnn_config.replace(cell=k.lower()).parameter_count()["recurrent"] for k in activity3
 }
-relative = {  # cada resumen relativo al del último token
-    statistic: {k: profile / profile[0] for k, profile in curves.items()}
-    for statistic, curves in profiles.items()
-}
 far = min(100, len(relative["mediana"]["RNN"]) - 1)
 reach = {k: relative["mediana"][k][far] for k in activity3}  # la crítica típica, lejos
 rnn_typical = relative["mediana"]["RNN"]
@@ -938,10 +934,8 @@ bump = relative["media"]["RNN"][bump_at]
 at_bump = grad_norms["RNN"][:, :, bump_at].ravel()  # las críticas de todas las semillas
 TOP = 5
 top_share = np.sort(at_bump)[-TOP:].sum() / at_bump.sum()  # lo que aportan a la media
-w_hh_norm = [  # norma espectral de la matriz recurrente de cada semilla
-    torch.linalg.matrix_norm(r.model.layers[0][0].weight_hh_l0.detach(), ord=2).item()
-    for r in imdb_runs["RNN"]
-]
+# norma espectral de la matriz recurrente (la única capa) de cada semilla
+w_hh_norm = [max(recurrent_spectral_norms(r.model).values()) for r in imdb_runs["RNN"]]
 gated = [r for k in ("LSTM", "GRU") for r in imdb_runs[k]]
 bench = json.loads(Path("benchmarks/results.json").read_text(encoding="utf-8"))
 kernel = {k: bench["sentiment"][k.lower()]["final"]["kernel_tokens_per_s"] for k in ("LSTM", "GRU")}

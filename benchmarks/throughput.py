@@ -258,6 +258,7 @@ def main() -> None:
             "processor": platform.processor() or platform.machine(),
         },
         "settings": {
+            "steps": args.steps,
             "batch_size": 64,
             "max_len": MAX_LEN,
             "truncation": "head+tail",

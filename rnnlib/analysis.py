@@ -58,3 +58,19 @@ def input_gradient_norms(
             for b, length in enumerate(lengths.tolist())
         ]
     )  # [batch, shortest], distance 0 first
+
+
+def recurrent_spectral_norms(model: nn.Module) -> dict[str, float]:
+    """``{name: ||W_hh||_2}``, the spectral norm (largest singular value) of each recurrent
+    matrix of ``model`` (its ``weight_hh*`` parameters: one per layer and direction of a torch
+    RNN, LSTM or GRU, gates stacked); above 1, the products of Jacobians that carry the gradient
+    back through time can grow where the activation is not saturated (Pascanu et al., 2013).
+    ``ValueError`` if the model has none."""
+    norms = {
+        name: torch.linalg.matrix_norm(p.detach().double(), ord=2).item()
+        for name, p in model.named_parameters()
+        if name.rsplit(".", 1)[-1].startswith("weight_hh")
+    }
+    if not norms:
+        raise ValueError(f"{type(model).__name__} has no recurrent 'weight_hh' parameters")
+    return norms

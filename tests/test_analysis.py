@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlib.analysis import input_gradient_norms
+from rnnlib.analysis import input_gradient_norms, recurrent_spectral_norms
 
 
 class TinyClassifier(nn.Module):
@@ -65,3 +65,15 @@ def test_rejects_mismatched_shapes():
     ids, lengths, labels = _batch()
     with pytest.raises(ValueError, match="expected ids"):
         input_gradient_norms(TinyClassifier(nn.GRU), ids, lengths[:3], labels)
+
+
+def test_recurrent_spectral_norms_are_the_largest_singular_values():
+    model = TinyClassifier(nn.RNN)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.copy_(torch.diag(torch.linspace(0.5, 3.0, 16)))
+    assert recurrent_spectral_norms(model) == {"rnn.weight_hh_l0": pytest.approx(3.0)}
+    lstm = TinyClassifier(nn.LSTM)
+    (norm,) = recurrent_spectral_norms(lstm).values()  # the four gates' blocks stacked: [64, 16]
+    assert norm == pytest.approx(torch.linalg.svdvals(lstm.rnn.weight_hh_l0.detach())[0].item())
+    with pytest.raises(ValueError, match="no recurrent 'weight_hh'"):
+        recurrent_spectral_norms(nn.Linear(3, 3))
