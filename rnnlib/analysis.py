@@ -63,9 +63,11 @@ def input_gradient_norms(
 def recurrent_spectral_norms(model: nn.Module) -> dict[str, float]:
     """``{name: ||W_hh||_2}``, the spectral norm (largest singular value) of each recurrent
     matrix of ``model`` (its ``weight_hh*`` parameters: one per layer and direction of a torch
-    RNN, LSTM or GRU, gates stacked); above 1, the products of Jacobians that carry the gradient
-    back through time can grow where the activation is not saturated (Pascanu et al., 2013).
-    ``ValueError`` if the model has none."""
+    RNN, LSTM or GRU, gates stacked). For a vanilla RNN, a norm above 1 is necessary for the
+    products of Jacobians that carry the gradient back through time to grow where the tanh is
+    not saturated (Pascanu et al., 2013); a gated cell's stacked matrix is not one such factor.
+    ``ValueError`` if the model has no parameter named ``weight_hh*`` (a parametrised one,
+    e.g. under ``weight_norm``, is named otherwise)."""
     norms = {
         name: torch.linalg.matrix_norm(p.detach().double(), ord=2).item()
         for name, p in model.named_parameters()

@@ -162,8 +162,9 @@ def pool_workers(workers: int | None = None, *, device: torch.device | str = "cp
 
 
 def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
-    """An executor (a context manager) for ``train_or_load`` jobs: ``pool_workers`` spawned
-    processes with one torch thread each, flushing denormals, or an ``InlineExecutor`` for one."""
+    """An executor (a context manager) for ``train_or_load`` jobs: on CPU with ``workers > 1``
+    (default: one per core), spawned processes with one torch thread each, flushing denormals;
+    with one worker or on CUDA, an ``InlineExecutor``."""
     workers = pool_workers(workers, device=device)
     if workers == 1:
         return InlineExecutor()

@@ -25,7 +25,8 @@ RNN_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru
 
 
 class SentimentRNN(nn.Module):
-    """The classifier ``config`` describes: one logit, ``P(positive) = sigmoid(logit)``.
+    """Embedding -> recurrent layers -> optional dense layer with ReLU -> one logit
+    (``P(positive) = sigmoid(logit)``), as ``config`` says.
 
     ``pretrained`` is an initial ``[vocab_size, embedding_dim]`` table (its ``<pad>`` row is
     zeroed); ``packing`` (see the module docstring) changes speed only; ``fast_elman`` runs a

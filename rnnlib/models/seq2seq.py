@@ -212,8 +212,8 @@ class _GreedyDecoder(nn.Module):
 
 class DecoderModule(_GreedyDecoder):
     """Basic decoder (Sutskever et al., 2014): ``LSTMCell(E -> D)``, ``P_t = W_vocab(h_t)``.
-    ``hidden_size`` is the decoder's size ``D``: that of the encoder's joined final states
-    (``2H``), which initialise the decoder state."""
+    ``hidden_size`` is the decoder's size ``D``; it must equal the size of the encoder's joined
+    final states (``2H``), which initialise the decoder state."""
 
     def __init__(
         self,
@@ -321,8 +321,9 @@ class AttentionDecoderModule(_GreedyDecoder):
 
 
 class Seq2Seq(nn.Module):
-    """Encoder + decoder as a ``Seq2SeqConfig`` describes, with separate source and target
-    embedding tables."""
+    """Encoder + decoder built from a ``Seq2SeqConfig``: ``H = config.hidden_size`` units per
+    encoder direction, a decoder of size ``D = 2H`` (it starts from the encoder's two final states
+    joined), separate source and target embedding tables of size ``config.embedding_dim``."""
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
