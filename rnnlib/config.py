@@ -121,11 +121,14 @@ class ClassifierConfig(_Config):
         g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
         inputs = [self.embedding_dim] + [dirs * h] * (self.num_layers - 1)  # I of each layer
         recurrent = sum(dirs * g * h * (i + h + 2) for i in inputs)
-        dense = 0 if self.dense_size is None else (dirs * h + 1) * self.dense_size
+        features, dense = dirs * h, 0  # the output layer's inputs, and the dense layer's weights
+        if self.dense_size is not None:
+            dense = (features + 1) * self.dense_size
+            features = self.dense_size
         table = self.vocab_size * self.embedding_dim
         frozen = table if self.freeze_embeddings else 0
         counts = {"embedding": table - frozen, "recurrent": recurrent, "dense": dense}
-        counts["output"] = (self.dense_size or dirs * h) + 1  # the output layer's inputs, + bias
+        counts["output"] = features + 1
         counts["total"] = sum(counts.values())
         return {**counts, "frozen": frozen}
 

@@ -155,7 +155,9 @@ def prepare_sentiment_data(
     }
     return SentimentData(
         vocab=vocab,
-        **{name: SequenceDataset(encoded[name], labels[name]) for name in encoded},
+        train=SequenceDataset(encoded["train"], labels["train"]),
+        val=SequenceDataset(encoded["val"], labels["val"]),
+        test=SequenceDataset(encoded["test"], labels["test"]),
         settings=settings,
         stats=stats,
         train_indices=indices["train"],
@@ -322,16 +324,18 @@ def predict(run_or_path: Any, texts: str | Sequence[str], *, batch_size: int = 2
     sequences = []
     for i, text in enumerate(texts):
         try:
-            kept = truncate(tokenizer(text), max_len, side, head_fraction=head_fraction)
-            ids = vocab.encode(kept)
-            known = [token for token, j in zip(kept, ids, strict=True) if j != vocab.unk_idx]
-            if not any(map(tokenizer.is_word, known)):  # nothing to read sentiment from
-                raise ValueError(
-                    f"it has no word of the model's vocabulary ({vocab.num_words} words of the "
-                    "English training reviews), only unknown words or punctuation"
-                )
+            tokens = tokenizer(text)
         except ValueError as err:
             raise ValueError(f"text {i} cannot be classified: {err}") from err
+        kept = truncate(tokens, max_len, side, head_fraction=head_fraction)
+        ids = vocab.encode(kept)
+        known = [token for token, j in zip(kept, ids, strict=True) if j != vocab.unk_idx]
+        if not any(map(tokenizer.is_word, known)):  # nothing to read sentiment from
+            raise ValueError(
+                f"text {i} cannot be classified: it has no word of the model's vocabulary "
+                f"({vocab.num_words} words of the English training reviews), only unknown words "
+                "or punctuation"
+            )
         sequences.append(torch.tensor(ids, dtype=torch.long))
     device = next(model.parameters()).device
     logits = predict_logits(model, sequences, batch_size=batch_size, device=device)

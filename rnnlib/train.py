@@ -177,7 +177,7 @@ def fit(
             total = config.max_epochs * len(sampler)
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
         history = History()
-        best_key, best_state = None, None
+        best_key, best_state, since_best = None, None, 0
         for epoch in range(config.max_epochs):
             start = time.perf_counter()
             sampler.set_epoch(epoch)
@@ -209,9 +209,11 @@ def fit(
                 log(format_epoch(row, name))
             key = (val[task.metric], -val["loss"])
             if best_key is None or key > best_key:
-                best_key, best_state = key, copy.deepcopy(model.state_dict())
+                best_key, best_state, since_best = key, copy.deepcopy(model.state_dict()), 0
                 history.best_epoch = row["epoch"]
-            elif row["epoch"] - history.best_epoch == config.patience:  # never when None
-                break
+            else:
+                since_best += 1
+                if config.patience is not None and since_best >= config.patience:
+                    break
         model.load_state_dict(best_state)
     return history

@@ -286,3 +286,11 @@ def test_bad_inputs_raise():
         model(torch.tensor([[1, 2, 0]]), torch.tensor([4]))
     with pytest.raises(ValueError, match="cell must be one of"):
         ClassifierConfig(10, 4, 3, "cnn")
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, -0.1])
+def test_locked_dropout_rejects_a_rate_outside_0_1(p):
+    from rnnlib.models.classifier import LockedDropout
+
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        LockedDropout(p)

@@ -86,16 +86,19 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
     folder, *names = SCAN_SPLITS[split]
 
     def places(root: Path) -> list[tuple[Path, tuple[Path, ...] | None]]:
-        bases = (root / "SCAN" / folder, root / folder, root)
-        found = [(base, tuple(base / name for name in names)) for base in bases]
-        return [(base, files if all(f.is_file() for f in files) else None) for base, files in found]
+        found = []
+        for base in (root / "SCAN" / folder, root / folder, root):
+            files = tuple(base / name for name in names)
+            found.append((base, files if all(f.is_file() for f in files) else None))
+        return found
 
     def fetch(root: Path) -> tuple[Path, ...]:
-        pinned = [(f"{folder}/{name}", *SCAN_FILES[f"{folder}/{name}"]) for name in names]
-        return tuple(
-            download(f"{SCAN_BASE_URL}/{file}", root / "SCAN" / file, size=size, sha256=sha256)
-            for file, size, sha256 in pinned
-        )
+        files = []
+        for name in names:
+            size, sha256 = SCAN_FILES[f"{folder}/{name}"]
+            url, dest = f"{SCAN_BASE_URL}/{folder}/{name}", root / "SCAN" / folder / name
+            files.append(download(url, dest, size=size, sha256=sha256))
+        return tuple(files)
 
     what = f"SCAN split {split!r} ({', '.join(names)})"
     return locate(path, places, what, fetch)

@@ -179,7 +179,9 @@ class LockedDropout(nn.Module):
 
     def __init__(self, p: float) -> None:
         super().__init__()
-        self.p = float(p)  # in [0, 1), as ClassifierConfig checks
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {p!r}")
+        self.p = float(p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:

@@ -61,10 +61,14 @@ class _ElmanRecurrence(torch.autograd.Function):
 def supports(rnn: nn.Module) -> bool:
     """Whether ``elman_outputs`` reproduces ``rnn``: a one-layer, unidirectional, batch-first
     ``nn.RNN`` with ``tanh`` and biases."""
-    if type(rnn) is not nn.RNN:  # (LSTM and GRU have no nonlinearity)
-        return False
-    settings = (rnn.num_layers, rnn.bidirectional, rnn.batch_first, rnn.bias, rnn.nonlinearity)
-    return settings == (1, False, True, True, "tanh")
+    return (
+        type(rnn) is nn.RNN
+        and rnn.num_layers == 1
+        and not rnn.bidirectional
+        and rnn.batch_first
+        and rnn.bias
+        and rnn.nonlinearity == "tanh"
+    )
 
 
 def elman_outputs(x: torch.Tensor, rnn: nn.RNN) -> torch.Tensor:

@@ -118,9 +118,8 @@ class AttentionModule(nn.Module):
 
 
 class _GreedyDecoder(nn.Module):
-    """The decoding loop shared by both decoders. Each subclass defines one step (``_step``) and
-    ``_teacher_forced``, a faster route for full teacher forcing that returns ``(logits,
-    attention)``, or ``None`` to decode step by step."""
+    """The decoding loop shared by both decoders; each subclass defines one step (``_step``)
+    and may offer a faster route for full teacher forcing (``_teacher_forced``)."""
 
     embeddings_table: nn.Embedding
     start_idx: torch.Tensor
@@ -139,6 +138,11 @@ class _GreedyDecoder(nn.Module):
 
     def _step(self, y_emb, state, extra, context):
         raise NotImplementedError
+
+    def _teacher_forced(self, state, targets, context):
+        """``(logits, attention)`` by a faster route for full teacher forcing, or ``None`` (here)
+        to decode step by step."""
+        return None
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout.p > 0 else x
@@ -198,7 +202,8 @@ class _GreedyDecoder(nn.Module):
             y_emb = self._drop(self.embeddings_table(y_prev))  # [B, E]
             P_t, state, extra, weights = self._step(y_emb, state, extra, context)  # P_t: [B, V]
             out.append(P_t)
-            attention.append(weights)  # [B, S], or None without attention
+            if weights is not None:
+                attention.append(weights)  # [B, S]
             y_prev = targets[:, t] if forced else P_t.argmax(dim=1)  # [B] gold, or greedy choice
             if use_gold is not None:  # teacher forcing drawn per example and step
                 y_prev = torch.where(use_gold[:, t], targets[:, t], y_prev)  # [B]
@@ -207,7 +212,8 @@ class _GreedyDecoder(nn.Module):
                 if bool(finished.all()):
                     break
         logits = torch.stack(out, dim=1)  # [B, T', V]
-        return logits, None if weights is None else torch.stack(attention, dim=1)  # [B, T', S]
+        attn = torch.stack(attention, dim=1) if attention else None  # [B, T', S]
+        return logits, attn
 
 
 class DecoderModule(_GreedyDecoder):
