@@ -19,15 +19,14 @@
 #
 # El notebook explica y muestra; el código (datos, modelos, entrenamiento, gráficos) está en el
 # paquete `rnnlib` de este repositorio, con sus pruebas. Cómo ejecutarlo está en el `README.md`.
-# Todas las cifras del texto se calculan aquí, y cada comparación o conteo que afirma una
-# respuesta se comprueba con los datos justo antes de mostrarla: si una nueva ejecución
-# contradijera el texto, el notebook se detendría en lugar de mostrar una respuesta falsa. Las
-# respuestas se escribieron para los resultados de la ejecución publicada; en otra máquina (otro
-# procesador, una GPU) los entrenamientos siguen otras trayectorias y alguna afirmación puede no
-# cumplirse. Con `STOP_ON_CONTRADICTION = False` el notebook sigue hasta el final y antepone a
-# cada respuesta afectada un aviso que nombra las afirmaciones que sus datos contradicen; la
-# prueba rápida (`SMOKE`) siempre avisa en lugar de detenerse, porque con tan pocos datos el
-# texto no se cumple.
+# Todas las cifras del texto se calculan aquí, salvo las que se citan de Lake y Baroni (2018) y
+# las velocidades de las capas de PyTorch, que mide aparte `benchmarks/throughput.py`. Cada
+# comparación o conteo que afirma una respuesta se comprueba con los datos justo antes de
+# mostrarla: si una nueva ejecución contradijera el texto, el notebook se detendría en lugar de
+# mostrar una respuesta falsa. En otra máquina (otro procesador, una GPU) los entrenamientos
+# siguen otras trayectorias y alguna afirmación puede no cumplirse; con
+# `STOP_ON_CONTRADICTION = False` el notebook sigue y antepone a cada respuesta afectada un aviso
+# que nombra lo que sus datos contradicen (la prueba rápida, `SMOKE`, siempre avisa así).
 
 # %% tags=["parameters"]
 SMOKE = False  # True: subconjuntos pequeños y pocas épocas (prueba rápida de punta a punta)
@@ -342,12 +341,12 @@ print("ejemplo:", " ".join(imdb["train"][0]["tokens"][:30]), "...")
 # %% [markdown]
 # Las críticas tienen largos muy distintos. Para entrenar en *batches* se rellenan con `<pad>`
 # (`pad_sequence`), y el clasificador lee siempre el estado del **último token real** de cada
-# crítica, nunca uno calculado sobre el relleno (los tests lo comprueban); además, los *batches*
-# agrupan críticas de largo parecido, lo que reduce el cómputo sobre relleno (la celda siguiente
-# mide cuánto). Cada crítica
-# se trunca a `max_len` tokens: su **comienzo** (la cuarta parte) y su **final** (el resto),
-# donde las críticas suelen anunciar y cerrar su veredicto. La figura muestra cuántas críticas
-# quedan cortadas.
+# crítica, nunca uno calculado sobre el relleno (las pruebas del paquete lo comprueban);
+# además, los *batches* agrupan críticas de largo parecido, lo que reduce el cómputo sobre
+# relleno (la celda siguiente mide cuánto). Cada crítica se trunca a `max_len` tokens: su
+# **comienzo** (la cuarta parte) y su **final** (el resto), donde una crítica suele anunciar y
+# cerrar su veredicto; esa elección y el largo de 256 se hicieron en validación, frente a leer
+# solo los últimos 200 tokens. La figura muestra cuántas críticas quedan cortadas.
 #
 # La validación sale de las críticas de entrenamiento y toma **películas enteras** (los archivos
 # `urls_*.txt` del dataset dicen de qué película es cada crítica), como la partición oficial de
@@ -573,16 +572,20 @@ display(
   cada paso de tiempo, así que una crítica de 10 palabras y una de 1.000 usan los mismos
   {num(base_counts["recurrent"])} parámetros recurrentes.
 - **¿Cómo reducirlos sin reducir $H$?** Achicando la tabla de embeddings, que es casi todo el
-  modelo: (i) embeddings más pequeños (con $E = 50$, {reduction["embeddings de dimensión 50"]}
-  parámetros); (ii) un vocabulario más pequeño, con `min_freq` o `max_size` (con 10.000 palabras,
-  {reduction["vocabulario de 10.000 palabras"]}); (iii) embeddings preentrenados **congelados**,
-  que dejan {num(frozen)} parámetros entrenables; otras opciones son que varias palabras
-  compartan una misma fila (asignándolas con una función de *hash*), representar las palabras
-  por trozos (sub-palabras) que se repiten entre muchas de ellas, o escribir la tabla como el
-  producto de dos matrices más delgadas. Leer palabras *one-hot* sin embedding casi
-  no ahorra: la matriz de entrada de la RNN tendría $H V$ pesos, tantos como la tabla de
-  embeddings con $E = H$ ({num(one_hot)} en total, {num(base_params - one_hot)} menos que el
-  modelo base).
+  modelo:
+  - (i) embeddings más pequeños (con $E = 50$, {reduction["embeddings de dimensión 50"]}
+    parámetros);
+  - (ii) un vocabulario más pequeño, con `min_freq` o `max_size` (con 10.000 palabras,
+    {reduction["vocabulario de 10.000 palabras"]});
+  - (iii) embeddings preentrenados **congelados**, que dejan {num(frozen)} parámetros
+    entrenables;
+  - (iv) que varias palabras compartan una misma fila, asignándolas con una función de *hash*;
+  - (v) representar las palabras por trozos (sub-palabras) que se repiten entre muchas de ellas;
+  - (vi) escribir la tabla como el producto de dos matrices más delgadas.
+
+  Leer palabras *one-hot* sin embedding casi no ahorra: la matriz de entrada de la RNN tendría
+  $H V$ pesos, tantos como la tabla de embeddings con $E = H$ ({num(one_hot)} en total,
+  {num(base_params - one_hot)} menos que el modelo base).
 - **Con $H = 50$** el modelo tiene **{num(h50_params)}** parámetros (medido; la fórmula da lo
   mismo), {num(base_params - h50_params)} menos. Solo cambian los términos que dependen de $H$: la
   RNN pasa de {num(base_counts["recurrent"])} a {num(h50_counts["recurrent"])} —el término $HE$ se
@@ -655,6 +658,7 @@ fig = plot_learning_curves(
     IMDB_PANELS,
     percent=["val_accuracy"],
     xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
+    x_format=num,
     title=f"Figura 2. RNN, mejor BiRNN y BiRNN con capa densa ({CURVAS})",
 )
 mostrar(fig)
@@ -772,33 +776,33 @@ display(
 - **RNN bidireccional.** Según la exactitud media en validación, la mejor de las cuatro es
   **{best_bi}**, con {pct_pm(acc[best_bi])} en prueba ({signed_points(bi_vs_rnn.difference)}
   respecto del modelo base; dos errores estándar son {num(200 * bi_vs_rnn.standard_error, 1)}
-  pp): **mejora** al modelo base más allá del ruido, aunque por poco: en validación las dos
+  pp): mejora al modelo base más allá del ruido, aunque por poco: en validación las dos
   quedan dentro del ruido ({pct_pm(val_acc[best_bi])} frente a {pct_pm(val_acc["RNN"])}). Pero
   la mejor BiRNN no difiere del modelo base solo en la dirección de lectura: también usa un
-  embedding más pequeño ($E = {best_e}$). Para separar ambos efectos se entrenó la RNN
-  unidireccional con ese mismo embedding (**{uni_name}**, $H = 100$: el mismo tamaño total de
-  estado que la bidireccional), que logra {pct_pm(acc[uni_name])}. Una de sus semillas cayó en
-  validación tras la primera época (de {pct(uni_drop[0])} a {pct(uni_drop[-1])}) y la parada
-  temprana, la misma regla que para todos, la detuvo en la época
-  {len(uni_odd.history.epochs)} con los pesos de la primera y la exactitud de entrenamiento
-  todavía en subida: logra {pct(uni_odd.test["accuracy"])} en prueba, mientras las otras dos
-  semillas, que entrenaron las {IMDB_TRAIN.max_epochs} épocas, llegan a
-  {" y ".join(pct(r.test["accuracy"]) for r in uni_full)}. Con esa dispersión, el control no
-  separa los efectos: frente a él, la mejor BiRNN queda a
-  {signed_points(bi_vs_uni.difference)} en prueba y a {signed_points(bi_vs_uni_val.difference)}
-  en validación, dentro del ruido (dos errores estándar:
-  {num(200 * bi_vs_uni.standard_error, 1)} y {num(200 * bi_vs_uni_val.standard_error, 1)} pp),
-  y el control, frente al modelo base, queda a {signed_points(uni_vs_rnn.difference)} (dos
-  errores estándar: {num(200 * uni_vs_rnn.standard_error, 1)} pp). Con tanta dispersión,
-  diferencias de unos pocos puntos no se distinguen del ruido: la pregunta queda abierta, y
-  responderla pediría más semillas del control. Con el embedding del modelo base ($E = 100$,
-  $H = 50$ por dirección), la bidireccional logra {pct_pm(acc["BiRNN E=100, H=50"])}, a
-  {signed_points(same_e_vs_rnn.difference)} de la RNN, dentro del ruido (dos errores estándar:
-  {num(200 * same_e_vs_rnn.standard_error, 1)} pp); en validación queda por debajo, a
-  {signed_points(same_e_vs_rnn_val.difference)}, apenas más allá del ruido (dos errores
-  estándar: {num(200 * same_e_vs_rnn_val.standard_error, 1)} pp). En resumen, la ventaja de la
-  mejor BiRNN es pequeña, no aparece en validación, y estos datos no permiten atribuirla a leer
-  la crítica también de derecha a izquierda.
+  embedding más pequeño ($E = {best_e}$).
+  - *Control con el mismo embedding.* Para separar ambos efectos se entrenó la RNN unidireccional
+    con ese mismo embedding (**{uni_name}**, $H = 100$: el mismo tamaño total de estado que la
+    bidireccional), que logra {pct_pm(acc[uni_name])}. Una de sus semillas cayó en validación tras
+    la primera época (de {pct(uni_drop[0])} a {pct(uni_drop[-1])}) y la parada temprana, la misma
+    regla que para todos, la detuvo en la época {len(uni_odd.history.epochs)} con los pesos de la
+    primera y la exactitud de entrenamiento todavía en subida: logra {pct(uni_odd.test["accuracy"])}
+    en prueba, mientras las otras dos semillas, que entrenaron las {IMDB_TRAIN.max_epochs} épocas,
+    llegan a {" y ".join(pct(r.test["accuracy"]) for r in uni_full)}. Con esa dispersión, el control
+    no separa los efectos: frente a él, la mejor BiRNN queda a {signed_points(bi_vs_uni.difference)}
+    en prueba y a {signed_points(bi_vs_uni_val.difference)} en validación, dentro del ruido (dos
+    errores estándar: {num(200 * bi_vs_uni.standard_error, 1)} y
+    {num(200 * bi_vs_uni_val.standard_error, 1)} pp), y el control, frente al modelo base, queda a
+    {signed_points(uni_vs_rnn.difference)} (dos errores estándar:
+    {num(200 * uni_vs_rnn.standard_error, 1)} pp). Con tanta dispersión, diferencias de unos pocos
+    puntos no se distinguen del ruido: la pregunta queda abierta, y responderla pediría más semillas
+    del control.
+  - *Con el embedding del modelo base* ($E = 100$, $H = 50$ por dirección), la bidireccional logra
+    {pct_pm(acc["BiRNN E=100, H=50"])}, a {signed_points(same_e_vs_rnn.difference)} de la RNN,
+    dentro del ruido (dos errores estándar: {num(200 * same_e_vs_rnn.standard_error, 1)} pp); en
+    validación queda por debajo, a {signed_points(same_e_vs_rnn_val.difference)}, apenas más allá
+    del ruido (dos errores estándar: {num(200 * same_e_vs_rnn_val.standard_error, 1)} pp).
+  - *En resumen*, la ventaja de la mejor BiRNN es pequeña, no aparece en validación, y estos datos
+    no permiten atribuirla a leer la crítica también de derecha a izquierda.
   - *Dimensión del embedding* (con $H = 50$): {e_values}. Con $E = 25$ la red queda por debajo
     de $E = 100$ más allá del ruido ($E = 100$ gana por {num(100 * e_sweep.difference, 1)} pp):
     probablemente, 25 dimensiones son pocas para distinguir las palabras. Y $E = 50$ supera a
@@ -876,6 +880,7 @@ fig = plot_learning_curves(
     IMDB_PANELS,
     percent=["val_accuracy"],
     xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
+    x_format=num,
     title=f"Figura 3. RNN, LSTM y GRU en IMDB ({CURVAS})",
 )
 mostrar(fig)
@@ -980,7 +985,7 @@ display(
   {signed_points(gru_vs_lstm.difference)}, dentro del ruido (dos errores estándar:
   {num(200 * gru_vs_lstm.standard_error, 1)} pp). La bolsa de palabras logra
   {pct(bow["test_accuracy"])} y ninguna red recurrente la alcanza: lee la crítica completa
-  (las redes, {max_len} tokens), sus bigramas capturan negaciones como *not good*, y con
+  (las redes, {max_len} tokens), sus bigramas pueden captar negaciones como *not good*, y con
   {num(len(imdb_data.train))} críticas un modelo lineal bien regularizado es difícil de
   superar. Las redes con compuertas, además, sobreajustan pronto: su mejor época en validación
   está entre la {min(gated_best)} y la {max(gated_best)}, y la parada temprana las detiene antes
@@ -998,13 +1003,13 @@ display(
   ejecución, con {PARALLEL} entrenamientos simultáneos, así que cada uno depende también de los
   demás. Que la
   GRU, con menos pesos, tarde más que la LSTM viene de la implementación de PyTorch para CPU:
-  medidas solas (`benchmarks/throughput.py`, con *batches* de
+  medidas por separado (`benchmarks/throughput.py`, con *batches* de
   {bench["settings"]["batch_size"]} críticas de {bench["settings"]["max_len"]} tokens; sus
   cifras están en `benchmarks/results.json`), su capa GRU procesa {num(kernel["GRU"])} tokens
   por segundo y su capa LSTM {num(kernel["LSTM"])}, {num(kernel["LSTM"] / kernel["GRU"], 2)}
   veces más. En este entrenamiento la época de la GRU tardó
-  {num(epoch_seconds["GRU"] / epoch_seconds["LSTM"], 2)} veces la de la LSTM; las dos razones no se
-  comparan entre sí, porque se midieron en otro momento, con *batches* de otro tamaño y, aquí,
+  {num(epoch_seconds["GRU"] / epoch_seconds["LSTM"], 2)} veces la de la LSTM; los dos cocientes
+  no son comparables, porque se midieron en otro momento, con *batches* de otro tamaño y, aquí,
   compartiendo la máquina con otro entrenamiento.
 - **Por qué.** En la RNN, el gradiente que llega a una palabra lejana es un producto de
   jacobianos $\\partial h_t/\\partial h_{{t-1}} = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$; si sus
@@ -1026,9 +1031,10 @@ display(
   el producto de jacobianos crece (en entrenamiento, el recorte del gradiente lo contiene). En la
   mayoría de las críticas, en cambio, la señal de una palabra a más de unas decenas de pasos del
   final ya no llega. La celda de la LSTM se actualiza de forma aditiva
-  ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$) y, con la compuerta de olvido cerca
-  de 1, el gradiente se conserva en buena parte: el modelo puede usar evidencia de toda la
-  crítica y no solo de su final.
+  ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$): mientras la compuerta de olvido
+  esté cerca de 1, el gradiente pasa por la celda sin encogerse, y el modelo puede usar
+  evidencia de toda la crítica y no solo de su final (la figura 4 muestra el efecto, no el
+  valor de las compuertas).
 """)
 )
 
@@ -1067,10 +1073,14 @@ display(
     )
 )
 fig = plot_learning_curves(
-    {k: [r.history for r in v] for k, v in ablation_runs.items()},
+    {
+        ("RNN (Word2Vec y pérdida por paso)" if k == "RNN" else k): [r.history for r in v]
+        for k, v in ablation_runs.items()
+    },
     [("val_accuracy", "exactitud en validación")],
     percent=["val_accuracy"],
     xlabel=f"actualizaciones (batches de {IMDB_TRAIN.batch_size})",
+    x_format=num,
     title=f"Figura 5. Ablaciones sobre la RNN ({CURVAS})",
     ncols=1,
 )
@@ -1146,6 +1156,7 @@ CLAIMS_NEW = {
     )
     > 0.5
     > p_of["RNN"]["sarcasmo"],
+    "la RNN lee el sarcasmo como negativo con poca seguridad": p_of["RNN"]["sarcasmo"] > 0.3,
 }
 check_claims("Críticas nuevas", CLAIMS_NEW)
 display(
@@ -1157,8 +1168,8 @@ crítica positiva, pero le dan a lo más {pct(max(p_of[k]["negación"] for k in 
 **contraste** termina en la queja, y los tres aciertan al leerlo como negativo. El **sarcasmo**
 engaña a
 la LSTM y a la GRU ({pct(p_of["LSTM"]["sarcasmo"], 0)} y {pct(p_of["GRU"]["sarcasmo"], 0)}),
-quizá por *great* y *brilliant*; la RNN queda indecisa, cerca del 50 %
-({pct(p_of["RNN"]["sarcasmo"], 0)}). Cinco frases no miden la exactitud de un modelo: solo
+quizá por *great* y *brilliant*; la RNN acierta al leerlo como negativo, aunque con poca
+seguridad ({pct(p_of["RNN"]["sarcasmo"], 0)}). Cinco frases no miden la exactitud de un modelo: solo
 ilustran casos difíciles.
 """)
 )
@@ -1361,6 +1372,7 @@ fig = plot_learning_curves(
     SCAN_PANELS,
     percent=SCAN_PERCENT,
     xlabel=f"actualizaciones (batches de {SCAN_TRAIN.batch_size})",
+    x_format=num,
     title=f"Figura 6. Seq2Seq básico en SCAN ({CURVAS})",
 )
 mostrar(fig)
@@ -1542,6 +1554,7 @@ fig = plot_learning_curves(
     SCAN_PANELS,
     percent=SCAN_PERCENT,
     xlabel=f"actualizaciones (batches de {SCAN_TRAIN.batch_size})",
+    x_format=num,
     title=f"Figura 7. Seq2Seq básico y con atención en SCAN ({CURVAS})",
 )
 mostrar(fig)
@@ -1639,12 +1652,15 @@ ambos resuelven casi toda la partición simple.
   atención acierta {pct(long_acc["Seq2Seq con atención"], 2)} frente a
   {pct(long_acc["Seq2Seq básico"], 2)}: por semilla, evita {num(fewer_errors["largas"], 1)}
   errores en esas salidas y {num(fewer_errors["cortas"], 1)} en las demás.
-  Sin atención, todo el comando debe comprimirse en el estado final del codificador; con
-  atención, el decodificador vuelve a mirar en cada paso la parte del comando que ejecuta.
+  Una explicación probable: sin atención, todo el comando debe comprimirse en el estado final
+  del codificador; con atención, el decodificador vuelve a mirar en cada paso la parte del
+  comando que ejecuta. La comparación no separa la atención del *input feeding* ni de los
+  parámetros adicionales, que cambian junto con ella.
 - **Convergencia** (figura 7): la atención empieza mucho más arriba, más allá del ruido —tras
   la primera época, {pct_pm(first_em["Seq2Seq con atención"])} de exactitud de secuencia en
   validación frente a {pct_pm(first_em["Seq2Seq básico"])}—. Después, las dos curvas
-  retroceden a veces de una época a otra, y cuánto no se distingue del ruido (sus caídas suman
+  retroceden a veces de una época a otra, pero la magnitud de esos retrocesos no se distingue
+  del ruido (sus caídas suman
   {num(100 * oscillation.mean_a, 1)} pp por semilla con atención y
   {num(100 * oscillation.mean_b, 1)} pp sin ella; dos errores estándar:
   {num(200 * oscillation.standard_error, 1)} pp). Y pese a empezar más arriba, la atención no
@@ -1803,8 +1819,8 @@ palabras del comando (suma 1; figura 8). Ambas instancias se traducen correctame
   palabra más atendida en {sum(verb_hits)} de {len(verb_hits)} de esos pasos. Los que emiten un
   giro miran sobre todo `around` ({sum(turn_hits)} de {len(turn_hits)}), no la dirección: el
   máximo cae en `left` o `right` en solo {sum(turn_on_direction)} de {len(turn_on_direction)}.
-  Su ventaja varía: en la mitad de los pasos, la palabra más atendida supera a la siguiente
-  por menos de {num(np.median(margins), 2)} de peso, y en el paso más reñido solo por
+  El margen de la palabra más atendida sobre la siguiente varía: en la mitad de los pasos es
+  menor que {num(np.median(margins), 2)} de peso, y en el paso más reñido, solo
   {num(min(margins), 2)}.
 - **Cautela al leerla como alineación.** Las *keys* no son las palabras sino los estados del
   codificador bidireccional, y cada uno mezcla información de todo el comando: el estado sobre
@@ -1869,6 +1885,41 @@ print(
     ", ".join(f"{name}: {len(commands)}" for name, commands in wrong.items()),
 )
 display(table(error_rows, "comando de prueba"))
+
+# %% tags=["remove-input"] jupyter={"source_hidden": true}
+ERROR_PREFIXES = {  # el tipo de error según el comienzo de la celda de `first_error`
+    "cambia una acción": "acción",
+    "corta la salida": "termina",
+    "sigue de más": "sigue",
+}
+kinds = {
+    name: {
+        kind: sum(row[name].startswith(prefix) for row in error_rows.values())
+        for kind, prefix in ERROR_PREFIXES.items()
+    }
+    for name in outputs
+}
+with_around = sum("around" in command.split() for command in shown)
+basic_kinds, attention_kinds = kinds["Seq2Seq básico"], kinds["Seq2Seq con atención"]
+run_cell = error_rows.get("run", {}).get("Seq2Seq con atención", "")  # el comando `run`
+CLAIMS_ERRORS = {
+    "el modelo básico no sigue de más en ellos": basic_kinds["sigue de más"] == 0,
+    "el modelo con atención no corta la salida en ellos": attention_kinds["corta la salida"] == 0,
+    "el modelo con atención traduce run a dos acciones": run_cell.startswith(
+        "sigue tras la última acción (2 "
+    ),
+}
+check_claims("Errores en la prueba", CLAIMS_ERRORS)
+display(
+    Markdown(f"""
+En estos comandos ({with_around} de {len(shown)} con `around`), el modelo básico emite una
+acción equivocada en {basic_kinds["cambia una acción"]} y corta la salida en
+{basic_kinds["corta la salida"]}; nunca sigue de más. El modelo con atención emite una acción
+equivocada en {attention_kinds["cambia una acción"]} y sigue de más en
+{attention_kinds["sigue de más"]}, incluso en `run`, el comando más simple, que traduce a dos
+acciones; nunca corta la salida.
+""")
+)
 
 # %% [markdown]
 # ## Anexo — Generalización sistemática en SCAN
@@ -1962,6 +2013,7 @@ def errors(split, name, k=3):
             + " ".join(out.actions[:12])
             + (" …" if len(out.actions) > 12 else ""),
             "error": ERROR_KINDS[int(np.sign(len(out.actions) - len(tgt)))],
+            "acciones ausentes": ", ".join(sorted(set(tgt) - set(out.actions))) or "–",
         }
         for (src, tgt), out in zip(pairs, outs, strict=True)
     }
@@ -1996,6 +2048,15 @@ for name in SCAN_MODELS:
     length_errors[name] = np.mean(
         [len(o.actions) < len(data.test_pairs[i][1]) for o, i in zip(outs, wrong, strict=True)]
     )
+jump = generalization[("jump", "Seq2Seq con atención")]
+jump_outs = translate(
+    jump["run"].model,
+    jump["data"].src_vocab,
+    jump["data"].tgt_vocab,
+    [jump["data"].test_pairs[i][0] for i in np.flatnonzero(~jump["correct"])],
+    max_len=60,
+)
+without_jump = np.mean(["I_JUMP" not in out.actions for out in jump_outs])  # entre sus errores
 CLAIMS_A = {
     "ambos modelos fallan en la partición largo": max(g[("largo", n)] for n in SCAN_MODELS) < 0.5,
     "ambos modelos fallan en la partición jump": max(g[("jump", n)] for n in SCAN_MODELS) < 0.1,
@@ -2032,7 +2093,9 @@ forma:
   (Lake y Baroni: {lake_baroni["jump"][0]} con el mejor modelo para esta partición y
   {lake_baroni["jump"][1]} con el mejor en general). El modelo vio `jump` solo como comando
   aislado, y no lo usa como a los otros verbos aunque `walk twice`, `run twice`... le mostraron
-  el patrón. Lake y Baroni observan que la representación de `jump` en el codificador no queda
+  el patrón: en el {pct(without_jump)} de sus errores, el modelo con atención no emite ningún
+  `I_JUMP` (la tabla muestra los primeros), y en los demás lo emite en una secuencia
+  equivocada. Lake y Baroni observan que la representación de `jump` en el codificador no queda
   cerca de la de los otros verbos: nada en los datos de entrenamiento lo obliga a ello.
 - Por qué: un Seq2Seq aprende la distribución de sus datos de entrenamiento, no las reglas que
   la generan; la partición simple premia interpolar, estas dos piden componer.

@@ -16,13 +16,15 @@ the assignment's model; or on every step, as the notebook trains), in one run, s
 - **plain**: a tutorial loop: random batches padded to their longest review, an ``nn.Embedding``,
   the torch recurrent layer and a linear layer, default Adam;
 - where one project step's time goes: embedding (forward and gradient), the optimizer step
-  (most of it on the 28,720 x 100 embedding table), the recurrent layer, the rest.
+  (most of it on the 28,546 x 100 embedding table), the recurrent layer, the rest.
 
 SCAN (both seq2seq models, the notebook's settings): training steps per second and the seconds
 of one epoch's training and of one free-running validation pass.
 
-Everything runs in this process with one thread, denormals flushed (set before torch's
-thread pool exists) and freed memory kept for reuse, as each training run of the notebook does.
+Each figure is the median of five interleaved rounds (``side_by_side``), so that the machine's
+slow spells fall on all the figures compared. Everything runs in this process with one thread,
+denormals flushed (set before torch's thread pool exists) and freed memory kept for reuse, as
+each training run of the notebook does.
 """
 
 from __future__ import annotations
@@ -56,16 +58,33 @@ from rnnlib.translation import TranslationTask, evaluate_translation, prepare_sc
 RESULTS = Path(__file__).with_name("results.json")
 MAX_LEN = 256  # tokens per review: the first 64 and the last 192, as the notebook reads them
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+ROUNDS = 5  # interleaved rounds per side-by-side measurement
 
 
-def timed(step, items, warmup: int = 2) -> float:
-    """Seconds per item of ``step(item)``, after ``warmup`` untimed items."""
-    for item in items[:warmup]:
-        step(item)
-    start = time.perf_counter()
-    for item in items[warmup:]:
-        step(item)
-    return (time.perf_counter() - start) / (len(items) - warmup)
+def side_by_side(steps: dict, rounds: int = ROUNDS, warmup: int = 2) -> dict[str, float]:
+    """Seconds per unit of work of each ``steps[name] = (step, items, units)``, measured side by
+    side: the timed items are cut into ``rounds`` chunks and every step runs its chunk ``r``
+    before any runs chunk ``r + 1``, so that a slow spell of this shared machine falls on all of
+    them; each step's figure is the median over rounds of its seconds per unit (one unit per item
+    when ``units`` is ``None``, else ``units(item)``, e.g. its real tokens)."""
+    for step, items, _ in steps.values():
+        for item in items[:warmup]:
+            step(item)
+    rounds = min(rounds, *(len(items) - warmup for _, items, _ in steps.values()))
+    per_unit: dict[str, list[float]] = {name: [] for name in steps}
+    for r in range(rounds):
+        for name, (step, items, units) in steps.items():
+            chunk = items[warmup:][r::rounds]
+            start = time.perf_counter()
+            for item in chunk:
+                step(item)
+            seconds = time.perf_counter() - start
+            per_unit[name].append(seconds / sum(units(i) if units else 1 for i in chunk))
+    return {name: float(np.median(v)) for name, v in per_unit.items()}
+
+
+def real_tokens(batch) -> int:
+    return int(batch[1].sum())
 
 
 def final_loss(states, lengths, labels, head):
@@ -140,13 +159,14 @@ def sentiment(data, *, steps: int, batch_size: int) -> dict:
                     loss_fn(states, lengths, labels, m["head"]).backward()
                     opt.step()
 
-                tokens = np.mean([int(b[1].sum()) for b in bucketed[2:]])
-                plain_tokens = np.mean([int(b[1].sum()) for b in plain_batches[2:]])
-                row = {
-                    "project_tokens_per_s": tokens / timed(project, bucketed),
-                    "kernel_tokens_per_s": tokens / timed(kernel, bucketed),
-                    "plain_tokens_per_s": plain_tokens / timed(plain, plain_batches),
-                }
+                seconds = side_by_side(
+                    {
+                        "project": (project, bucketed, real_tokens),
+                        "kernel": (kernel, bucketed, real_tokens),
+                        "plain": (plain, plain_batches, real_tokens),
+                    }
+                )
+                row = {f"{k}_tokens_per_s": 1 / v for k, v in seconds.items()}
                 row["ratio_to_kernel"] = row["project_tokens_per_s"] / row["kernel_tokens_per_s"]
                 row["ratio_to_plain"] = row["project_tokens_per_s"] / row["plain_tokens_per_s"]
                 if loss == "final":
@@ -187,10 +207,12 @@ def breakdown(model, optimizer, params, items, task, train) -> dict:
         finally:
             hook.remove()
 
-    ms = {k: 1000 * timed(f, items) for k, f in (
-        ("embedding", embedding), ("optimizer", optimizer_step), ("recurrent", recurrent),
-        ("whole_step", whole),
-    )}  # fmt: skip
+    parts = {
+        "embedding": embedding, "optimizer": optimizer_step, "recurrent": recurrent,
+        "whole_step": whole,
+    }  # fmt: skip
+    seconds = side_by_side({k: (f, items, None) for k, f in parts.items()})
+    ms = {k: 1000 * v for k, v in seconds.items()}
     ms["rest"] = ms["whole_step"] - ms["embedding"] - ms["optimizer"] - ms["recurrent"]
     return {k: round(v, 1) for k, v in ms.items()}
 
@@ -223,7 +245,7 @@ def seq2seq(scan, *, steps: int) -> dict:
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
 
-        per_step = timed(step, items[: steps + 2])
+        per_step = side_by_side({name: (step, items[: steps + 2], None)})[name]
         start = time.perf_counter()
         evaluate_translation(model, scan.val)
         results[name] = {

@@ -45,7 +45,7 @@ def input_gradient_norms(
         )
         (grad,) = torch.autograd.grad(loss, captured[0])  # [batch, seq_len, embedding_dim]
         # in float64: squared float32 entries below ~4e-23 would underflow to 0
-        grads = grad.double().norm(dim=-1).cpu()  # [batch, seq_len]
+        grads = grad.cpu().double().norm(dim=-1)  # [batch, seq_len]
     finally:
         hook.remove()
         for p, r in zip(model.parameters(), requires, strict=True):
@@ -69,7 +69,7 @@ def recurrent_spectral_norms(model: nn.Module) -> dict[str, float]:
     ``ValueError`` if the model has no parameter named ``weight_hh*`` (a parametrised one,
     e.g. under ``weight_norm``, is named otherwise)."""
     norms = {
-        name: torch.linalg.matrix_norm(p.detach().double(), ord=2).item()
+        name: torch.linalg.matrix_norm(p.detach().cpu().double(), ord=2).item()
         for name, p in model.named_parameters()
         if name.rsplit(".", 1)[-1].startswith("weight_hh")
     }

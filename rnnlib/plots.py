@@ -3,11 +3,11 @@ arguments (the notebook's are in Spanish); figures fit a notebook column (9 inch
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from .history import History
 
@@ -41,11 +41,13 @@ def plot_learning_curves(
     title: str | None = None,
     ncols: int = 2,
     percent: Collection[str] = (),
+    x_format: Callable[[float], str] | None = None,
 ):
     """One panel per ``(metric, y label)``; per group of runs (one per seed), the mean over the
     seeds as a line and the range between the lowest and highest seed as a band. The y axis of
     each metric in ``percent`` (fractions, e.g. accuracies) is labelled in percent (a
-    ``PercentFormatter``); ``ValueError`` if one of them is not a panel."""
+    ``PercentFormatter``); ``ValueError`` if one of them is not a panel. ``x_format`` writes the
+    x tick labels (e.g. with the text's thousands separator)."""
     if missing := set(percent) - {metric for metric, _ in panels}:
         raise ValueError(f"percent names {sorted(missing)}, which are not panels")
     ncols = min(ncols, len(panels))
@@ -59,6 +61,8 @@ def plot_learning_curves(
                 ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        if x_format is not None:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: x_format(value)))
         if metric in percent:
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
         ax.grid(alpha=0.3)
@@ -98,7 +102,7 @@ def plot_attention(
     image = ax.imshow(weights, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=45, ha="right")
     steps = [f"{i + 1}: {t}" for i, t in enumerate(output_tokens)]
-    ax.set_yticks(range(len(output_tokens)), steps, fontsize=7)
+    ax.set_yticks(range(len(output_tokens)), steps, fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

@@ -50,6 +50,8 @@ def test_learning_curves_draw_one_mean_and_band_per_group_and_panel():
     with pytest.raises(ValueError, match="val_loss"):
         plot_learning_curves(groups, [("train_loss", "loss")], percent=["val_loss"])
     assert fig.get_size_inches()[0] <= 9.0
+    fig = plot_learning_curves(groups, [("train_loss", "l")], x_format=lambda v: f"<{v:.0f}>")
+    assert fig.axes[0].xaxis.get_major_formatter()(1500.0, 0) == "<1500>"
 
 
 def test_attention_heatmap_checks_shapes():

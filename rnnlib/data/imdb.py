@@ -297,8 +297,7 @@ def _build(target: Path, source: Path, official: bool | None):
         )
         built.save_to_disk(str(tmp))
         manifest = {
-            "format": "rnnlib-imdb-cache",
-            "version": CACHE_VERSION,
+            "format": "rnnlib-imdb-cache",  # its version is in the folder's name
             "source": str(source.resolve()),
             "rows": {split: ds.num_rows for split, ds in built.items()},
             "files": _data_files(tmp),
@@ -335,42 +334,50 @@ def _load_verified(target: Path):
     return dataset_dict, None
 
 
+def _tokenize_split(split: str, dataset, tokenizer, num_proc: int | None, **options):
+    """``(tokenised split, problem or None)``: ``Dataset.map`` adds ``tokens`` and
+    ``num_tokens``; a result of the wrong size or without them is a problem."""
+    result = dataset.map(
+        _tokenize_batch,
+        batched=True,
+        batch_size=1000,
+        fn_kwargs={"tokenizer": tokenizer, "split": split},
+        num_proc=num_proc,
+        desc=f"tokenise {split}",
+        **options,
+    )
+    if result.num_rows != dataset.num_rows:
+        return result, f"it holds {result.num_rows} rows, the split has {dataset.num_rows}"
+    missing = {"tokens", "num_tokens"} - set(result.column_names)
+    return result, f"it lacks the column(s) {sorted(missing)}" if missing else None
+
+
+def _cached_tokenization(split: str, dataset, tokenizer, num_proc: int | None):
+    """``_tokenize_split`` from ``map``'s cache where it has one; a cache that cannot be read is
+    a problem (the tokenizer's own errors are raised)."""
+    import pyarrow
+
+    try:
+        return _tokenize_split(split, dataset, tokenizer, num_proc)
+    except (OSError, pyarrow.ArrowException) as err:
+        return None, f"it cannot be read ({type(err).__name__}: {err})"
+
+
 def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
     """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``, kept in
     a cached split's folder (fingerprinted by the tokenizer) and read back once checked; a damaged
     one is reported (``CorruptCacheWarning`` naming the folder) and redone. A review without
     tokens is a ``CorruptDataError`` naming its file."""
     import datasets
-    import pyarrow
-
-    def tokenise(split: str, dataset, **options):
-        result = dataset.map(
-            _tokenize_batch,
-            batched=True,
-            batch_size=1000,
-            fn_kwargs={"tokenizer": tokenizer, "split": split},
-            num_proc=num_proc,
-            desc=f"tokenise {split}",
-            **options,
-        )
-        if result.num_rows != dataset.num_rows:
-            return result, f"it holds {result.num_rows} rows, the split has {dataset.num_rows}"
-        missing = {"tokens", "num_tokens"} - set(result.column_names)
-        return result, f"it lacks the column(s) {sorted(missing)}" if missing else None
-
-    def cached(split: str, dataset):
-        try:
-            return tokenise(split, dataset)
-        except (OSError, pyarrow.ArrowException) as err:  # a damaged cache, not the tokenizer
-            return None, f"it cannot be read ({type(err).__name__}: {err})"
 
     tokenised = datasets.DatasetDict()
     for split, dataset in dataset_dict.items():
         folders = sorted({str(Path(f["filename"]).parent) for f in dataset.cache_files})
+        args = (split, dataset, tokenizer, num_proc)
         tokenised[split] = _trusted(
             f"the tokenised {split!r} split cached in {' and '.join(folders) or 'memory'}",
-            functools.partial(cached, split, dataset),
-            functools.partial(tokenise, split, dataset, load_from_cache_file=False),
+            functools.partial(_cached_tokenization, *args),
+            functools.partial(_tokenize_split, *args, load_from_cache_file=False),
             "Tokenising it again.",
         )
     if hasattr(dataset_dict, "source"):
