@@ -126,6 +126,19 @@ def values(runs, key: str, epoch: int | None = None) -> list[float]:
     return [run.best[key] for run in runs]
 
 
+def ruido(c) -> str:
+    """El veredicto de una comparación (`rnnlib.report.compare`) frente al ruido entre semillas,
+    con sus dos errores estándar: «dentro del ruido (dos errores estándar: 0,6 pp)»."""
+    verdict = "más allá del ruido" if c.beyond_noise else "dentro del ruido"
+    return f"{verdict} (dos errores estándar: {num(200 * c.standard_error, 1)} pp)"
+
+
+def y(items) -> str:
+    """«a», «a y b», «a, b y c»."""
+    items = list(items)
+    return " y ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+
 def seconds_per_epoch(runs) -> float:
     """Segundos por época, media de las semillas."""
     return float(np.mean([run.history.seconds_per_epoch for run in runs]))
@@ -712,60 +725,60 @@ seconds = {k: seconds_per_epoch(imdb_runs[k]) for k in activity2}
 e_values = ", ".join(
     f"$E = {BIRNN[k].embedding_dim}$: {pct_pm(acc[k])}" for k in BIRNN if BIRNN[k].hidden_size == 50
 )
+uni_collapsed = (  # una semilla del control cayó tras la primera época y se detuvo
+    len(uni_stopped) == 1 and uni_odd.history.best_epoch == 1 and uni_drop[-1] < uni_drop[0]
+)
+uni_rising = all(b > a for a, b in pairwise(uni_odd.history.column("train_accuracy")))
+near_end = {  # semillas cuya mejor época es la última o la penúltima
+    k: sum(r.history.best_epoch >= len(r.history.epochs) - 1 for r in imdb_runs[k])
+    for k in activity2
+}
 CLAIMS_2 = {
-    "la mejor RNN bidireccional supera al modelo base": bi_vs_rnn.a_better,
     "en validación, la mejor bidireccional no supera al modelo base más allá del"
     " ruido": bi_vs_rnn_val.within_noise,
-    "con E = 100, como el modelo base, la bidireccional no difiere más allá del ruido": (
-        same_e_vs_rnn.within_noise
-    ),
-    "con E = 100, en validación la bidireccional queda por debajo del modelo base, apenas más allá"
-    " del ruido": (
-        same_e_vs_rnn_val.beyond_noise
-        and same_e_vs_rnn_val.difference < 0
-        and abs(same_e_vs_rnn_val.difference) < 3 * same_e_vs_rnn_val.standard_error
-    ),
     "la mejor RNN bidireccional es la de E = 50": best_bi == "BiRNN E=50, H=50",
-    "con E = 50, la RNN unidireccional no difiere del modelo base": uni_vs_rnn.within_noise,
-    "frente a la RNN unidireccional con E = 50, la segunda dirección no mejora más allá del ruido"
-    " en prueba": bi_vs_uni.within_noise,
-    "frente a la RNN unidireccional con E = 50, tampoco mejora más allá del ruido en"
-    " validación": bi_vs_uni_val.within_noise,
-    "una semilla de la RNN E = 50 cayó tras la primera época y se detuvo": len(uni_stopped) == 1
-    and uni_odd.history.best_epoch == 1
-    and uni_drop[-1] < uni_drop[0],
-    "la exactitud de entrenamiento de esa semilla seguía subiendo": all(
-        b > a for a, b in pairwise(uni_odd.history.column("train_accuracy"))
-    ),
+    "frente a la RNN unidireccional con E = 50, la mejor bidireccional no mejora más allá del"
+    " ruido en validación": bi_vs_uni_val.within_noise,
     "E = 25 queda por debajo de E = 100": e_sweep.a_better,
     "E = 50 supera a E = 100": e_middle.a_better,
     "con E = 100 la brecha entre entrenamiento y validación es mayor": gap_e.a_better,
     "H = 25 queda por debajo de H = 50": h_sweep.a_better,
-    "la capa densa empeora a la mejor bidireccional en prueba, más allá del"
-    " ruido": dense_vs_bi.beyond_noise and dense_vs_bi.difference < 0,
-    "en validación, la capa densa queda dentro del ruido frente a la mejor"
-    " bidireccional": dense_vs_bi_val.within_noise,
+    "la capa densa no mejora a la mejor bidireccional, ni en prueba ni en validación": not (
+        dense_vs_bi.a_better or dense_vs_bi_val.a_better
+    ),
     "tras la primera época, la RNN, la mejor bidireccional y la capa densa no difieren más allá"
     " del ruido": all(c.within_noise for c in first_cmp.values()),
-    "la RNN y la mejor bidireccional siguen mejorando en la última época": min(
-        last_best["RNN"], last_best[best_bi]
-    )
-    >= 2,
-    "con la capa densa la mejor época llega antes": np.mean(best_epochs[dense_name])
-    < np.mean(best_epochs[best_bi]),
-    "tras la segunda época la capa densa queda bajo la RNN más allá del ruido": dense_dip[
-        2
-    ].a_better,
-    "tras la tercera época, la capa densa y la RNN quedan dentro del ruido": dense_dip[
-        3
-    ].within_noise,
+    "la mejor época de la RNN y de la mejor bidireccional es la última o la penúltima en todas"
+    " las semillas": min(near_end["RNN"], near_end[best_bi]) == len(SEEDS),
     "la RNN se entrenó todas las épocas": len(imdb_runs["RNN"][0].history.epochs)
     == IMDB_TRAIN.max_epochs,
     "la exactitud de entrenamiento de la RNN y de la mejor bidireccional sube todavía en la última"
     " época": all(v[-1] > v[0] for v in train_end.values()),
-    "con la capa densa ninguna semilla mejora en su última época": last_best[dense_name] == 0,
 }
+if uni_collapsed:  # lo que el texto cuenta de esa semilla
+    CLAIMS_2["las otras semillas del control entrenaron todas las épocas"] = all(
+        len(r.history.epochs) == IMDB_TRAIN.max_epochs for r in uni_full
+    )
 check_claims("Actividad 2", CLAIMS_2)
+uni_collapse_text = (
+    f""" Una de sus semillas cayó en validación tras la primera época (de {pct(uni_drop[0])} a
+    {pct(uni_drop[-1])}) y la parada temprana, la misma regla que para todos, la detuvo en la época
+    {len(uni_odd.history.epochs)} con los pesos de la primera{
+        " y la exactitud de entrenamiento todavía en subida" if uni_rising else ""
+    }: logra {pct(uni_odd.test["accuracy"])} en prueba, mientras las otras semillas, que
+    entrenaron las {IMDB_TRAIN.max_epochs} épocas, llegan a {
+        y(pct(r.test["accuracy"]) for r in uni_full)
+    }. Esa semilla ensancha la dispersión del control y, con ella, el ruido de las comparaciones
+    que siguen."""
+    if uni_collapsed
+    else ""
+)
+dense_end_text = (
+    "; después, la validación ya no mejora en ninguna semilla hasta que el entrenamiento termina"
+    " (por la parada temprana o al llegar al límite de épocas)."
+    if last_best[dense_name] == 0
+    else f"; es la última entrenada en {last_best[dense_name]} de las {len(SEEDS)} semillas."
+)
 display(
     Markdown(f"""
 **Respuesta.**
@@ -774,35 +787,27 @@ display(
   exactitud en las {num(len(imdb_data.test))} críticas de prueba (media ± desviación estándar de
   {len(SEEDS)} semillas), con {num(imdb_runs["RNN"][0].parameters)} parámetros.
 - **RNN bidireccional.** Según la exactitud media en validación, la mejor de las cuatro es
-  **{best_bi}**, con {pct_pm(acc[best_bi])} en prueba ({signed_points(bi_vs_rnn.difference)}
-  respecto del modelo base; dos errores estándar son {num(200 * bi_vs_rnn.standard_error, 1)}
-  pp): mejora al modelo base más allá del ruido, aunque por poco: en validación las dos
-  quedan dentro del ruido ({pct_pm(val_acc[best_bi])} frente a {pct_pm(val_acc["RNN"])}). Pero
-  la mejor BiRNN no difiere del modelo base solo en la dirección de lectura: también usa un
-  embedding más pequeño ($E = {best_e}$).
+  **{best_bi}**, con {pct_pm(acc[best_bi])} en prueba: a {signed_points(bi_vs_rnn.difference)}
+  del modelo base, {ruido(bi_vs_rnn)}; en validación, a
+  {signed_points(bi_vs_rnn_val.difference)}, {ruido(bi_vs_rnn_val)}. Pero la mejor BiRNN no
+  difiere del modelo base solo en la dirección de lectura: también usa un embedding más pequeño
+  ($E = {best_e}$).
   - *Control con el mismo embedding.* Para separar ambos efectos se entrenó la RNN unidireccional
     con ese mismo embedding (**{uni_name}**, $H = 100$: el mismo tamaño total de estado que la
-    bidireccional), que logra {pct_pm(acc[uni_name])}. Una de sus semillas cayó en validación tras
-    la primera época (de {pct(uni_drop[0])} a {pct(uni_drop[-1])}) y la parada temprana, la misma
-    regla que para todos, la detuvo en la época {len(uni_odd.history.epochs)} con los pesos de la
-    primera y la exactitud de entrenamiento todavía en subida: logra {pct(uni_odd.test["accuracy"])}
-    en prueba, mientras las otras dos semillas, que entrenaron las {IMDB_TRAIN.max_epochs} épocas,
-    llegan a {" y ".join(pct(r.test["accuracy"]) for r in uni_full)}. Con esa dispersión, el control
-    no separa los efectos: frente a él, la mejor BiRNN queda a {signed_points(bi_vs_uni.difference)}
-    en prueba y a {signed_points(bi_vs_uni_val.difference)} en validación, dentro del ruido (dos
-    errores estándar: {num(200 * bi_vs_uni.standard_error, 1)} y
-    {num(200 * bi_vs_uni_val.standard_error, 1)} pp), y el control, frente al modelo base, queda a
-    {signed_points(uni_vs_rnn.difference)} (dos errores estándar:
-    {num(200 * uni_vs_rnn.standard_error, 1)} pp). Con tanta dispersión, diferencias de unos pocos
-    puntos no se distinguen del ruido: la pregunta queda abierta, y responderla pediría más semillas
-    del control.
+    bidireccional), que logra {pct_pm(acc[uni_name])}.{uni_collapse_text} Frente a él, la mejor
+    BiRNN queda a {signed_points(bi_vs_uni.difference)} en prueba, {ruido(bi_vs_uni)}, y a
+    {signed_points(bi_vs_uni_val.difference)} en validación, {ruido(bi_vs_uni_val)}; el
+    control, frente al modelo base, queda a {signed_points(uni_vs_rnn.difference)} en prueba,
+    {ruido(uni_vs_rnn)}.
   - *Con el embedding del modelo base* ($E = 100$, $H = 50$ por dirección), la bidireccional logra
-    {pct_pm(acc["BiRNN E=100, H=50"])}, a {signed_points(same_e_vs_rnn.difference)} de la RNN,
-    dentro del ruido (dos errores estándar: {num(200 * same_e_vs_rnn.standard_error, 1)} pp); en
-    validación queda por debajo, a {signed_points(same_e_vs_rnn_val.difference)}, apenas más allá
-    del ruido (dos errores estándar: {num(200 * same_e_vs_rnn_val.standard_error, 1)} pp).
-  - *En resumen*, la ventaja de la mejor BiRNN es pequeña, no aparece en validación, y estos datos
-    no permiten atribuirla a leer la crítica también de derecha a izquierda.
+    {pct_pm(acc["BiRNN E=100, H=50"])}: a {signed_points(same_e_vs_rnn.difference)} de la RNN en
+    prueba, {ruido(same_e_vs_rnn)}, y a {signed_points(same_e_vs_rnn_val.difference)} en
+    validación, {ruido(same_e_vs_rnn_val)}.
+  - *En resumen*, en validación, donde se eligen los modelos, la mejor BiRNN no supera más allá
+    del ruido ni al modelo base ni al control con su mismo embedding. Si leer la crítica también
+    de derecha a izquierda ayuda, la ayuda es pequeña: en prueba, la diferencia de la mejor BiRNN
+    con las dos RNN unidireccionales es a lo más de
+    {signed_points(max(bi_vs_rnn.difference, bi_vs_uni.difference))}.
   - *Dimensión del embedding* (con $H = 50$): {e_values}. Con $E = 25$ la red queda por debajo
     de $E = 100$ más allá del ruido ($E = 100$ gana por {num(100 * e_sweep.difference, 1)} pp):
     probablemente, 25 dimensiones son pocas para distinguir las palabras. Y $E = 50$ supera a
@@ -821,26 +826,22 @@ display(
     pequeño ($H = 50$ gana por {num(100 * h_sweep.difference, 1)} pp, más allá del ruido).
 - **Capa densa de 100 unidades** antes de la salida (sobre {best_bi}): {pct_pm(acc[dense_name])},
   con {num(imdb_runs[dense_name][0].parameters - imdb_runs[best_bi][0].parameters)} parámetros
-  más. **No mejora**: en prueba queda {num(-100 * dense_vs_bi.difference, 2)} pp por debajo de
-  {best_bi}, apenas más allá del ruido (dos errores estándar:
-  {num(200 * dense_vs_bi.standard_error, 2)} pp), y en validación la diferencia
-  ({signed_points(dense_vs_bi_val.difference)}) queda dentro del ruido (dos errores estándar:
-  {num(200 * dense_vs_bi_val.standard_error, 1)} pp). Una frontera de decisión no lineal sobre
+  más. **No mejora**: en prueba queda a {signed_points(dense_vs_bi.difference)} de {best_bi},
+  {ruido(dense_vs_bi)}, y en validación a {signed_points(dense_vs_bi_val.difference)},
+  {ruido(dense_vs_bi_val)}. Una frontera de decisión no lineal sobre
   el estado final de la BiRNN no ayuda aquí.
 - **Convergencia** (figura 2, por actualización; todos usan *batches* de
   {IMDB_TRAIN.batch_size}, así que una época son las mismas actualizaciones para todos). Tras
   la primera época, la exactitud en validación es {pct_pm(first_epoch["RNN"])} para la RNN,
   {pct_pm(first_epoch[best_bi])} para {best_bi} y {pct_pm(first_epoch[dense_name])} con la capa
-  densa, diferencias dentro del ruido. Después, con la capa densa la validación avanza a
-  saltos: tras la segunda época queda {num(100 * dense_dip[2].difference, 1)} pp por debajo de
-  la RNN, más allá del ruido (dos errores estándar: {num(200 * dense_dip[2].standard_error, 1)}
-  pp), y tras la tercera la diferencia ya está dentro del ruido. Su mejor época llega antes
-  (épocas {", ".join(map(str, best_epochs[dense_name]))}, frente a
-  {", ".join(map(str, best_epochs[best_bi]))} sin ella) y después la validación ya no mejora
-  en ninguna semilla hasta que el entrenamiento termina (por la parada temprana o al llegar al
-  límite de épocas): las épocas que siguen no dan un resultado mejor.
-  La RNN y la {best_bi} mejoran hasta el final: la mejor época es la última en al menos
-  {min(last_best["RNN"], last_best[best_bi])} de las {len(SEEDS)} semillas de cada una, y la
+  densa, diferencias dentro del ruido. Después, tras la segunda época, la capa densa queda a
+  {signed_points(-dense_dip[2].difference)} de la RNN, {ruido(dense_dip[2])}, y tras la
+  tercera a {signed_points(-dense_dip[3].difference)}, {ruido(dense_dip[3])}. Su mejor época es
+  la {", ".join(map(str, best_epochs[dense_name]))} según la semilla, frente a la
+  {", ".join(map(str, best_epochs[best_bi]))} sin ella{dense_end_text}
+  La RNN y la {best_bi} mejoran hasta el final o casi: su mejor época es la última o la
+  penúltima en todas las semillas (la última en {last_best["RNN"]} de las {len(SEEDS)} de la RNN
+  y en {last_best[best_bi]} de las de la {best_bi}), y la
   exactitud de entrenamiento sube todavía en la última época (de {pct(train_end["RNN"][0])} a
   {pct(train_end["RNN"][-1])} en la RNN). Pero en esa época, con el decaimiento coseno, la tasa
   de aprendizaje parte de apenas el {pct(last_lr / IMDB_TRAIN.lr)} de la inicial y termina en
@@ -957,10 +958,6 @@ CLAIMS_3 = {
     " palabras": bool(np.all(per_10 < 0.1)),
     "más allá de esa distancia, el gradiente mediano de la RNN sigue cayendo": rnn_typical[-1]
     < reach["RNN"],
-    "el gradiente medio de la RNN sube antes de caer bruscamente": bump > 1
-    and relative["media"]["RNN"][far] < bump / 100,
-    "unas pocas críticas aportan la mayor parte del repunte del gradiente medio de la"
-    " RNN": top_share > 0.5,
     "la matriz recurrente de la RNN tiene norma mayor que 1": min(w_hh_norm) > 1,
     "la LSTM tiene 4 veces los pesos recurrentes de la RNN": recurrent["LSTM"]
     == 4 * recurrent["RNN"],
@@ -973,7 +970,32 @@ CLAIMS_3 = {
     "la capa GRU de PyTorch es más lenta en CPU que la LSTM": kernel["GRU"] < kernel["LSTM"],
     "GRU y LSTM no difieren más allá del ruido": gru_vs_lstm.within_noise,
 }
+if bump > 1:  # el texto cuenta el repunte de la media y de dónde sale
+    CLAIMS_3 |= {
+        "el gradiente medio de la RNN sube antes de caer bruscamente": relative["media"]["RNN"][far]
+        < bump / 100,
+        "unas pocas críticas aportan la mayor parte del repunte del gradiente medio de la"
+        " RNN": top_share > 0.5,
+    }
 check_claims("Actividad 3", CLAIMS_3)
+mean_text = (
+    f"""La media (a la izquierda) cuenta otra
+  historia para la RNN: sube hasta {num(bump, 1)} veces el gradiente del último token a
+  {bump_at} palabras del final y luego cae bruscamente. Ese repunte lo producen
+  unas pocas críticas en que el gradiente **explota**: a esa distancia, {TOP} de las
+  {num(at_bump.size)} curvas ({len(full)} críticas × {len(imdb_runs["RNN"])} semillas) aportan
+  el {pct(top_share)} de la media. Es posible porque la matriz recurrente tiene norma espectral
+  entre {num(min(w_hh_norm), 1)} y {num(max(w_hh_norm), 1)}: donde la tanh no está saturada,
+  el producto de jacobianos crece (en entrenamiento, el recorte del gradiente lo contiene). En la
+  mayoría de las críticas, en cambio, la señal de una palabra a más de unas decenas de pasos del
+  final ya no llega."""
+    if bump > 1
+    else f"""La media (a la izquierda) tampoco
+  repunta: en estas críticas el gradiente no llega a explotar, aunque podría, porque la matriz
+  recurrente tiene norma espectral entre {num(min(w_hh_norm), 1)} y {num(max(w_hh_norm), 1)} y,
+  donde la tanh no está saturada, el producto de jacobianos crece. La señal de una palabra a más
+  de unas decenas de pasos del final ya no llega."""
+)
 display(
     Markdown(f"""
 **Respuesta.**
@@ -1014,23 +1036,16 @@ display(
 - **Por qué.** En la RNN, el gradiente que llega a una palabra lejana es un producto de
   jacobianos $\\partial h_t/\\partial h_{{t-1}} = \\mathrm{{diag}}(1 - h_t^2)\\,W_{{hh}}$; si sus
   normas son menores que 1 se **desvanece** geométricamente, y si son mayores, **explota**. La
-  figura 4 muestra las dos cosas. En la crítica típica (la mediana, a la derecha), el gradiente
-  de la RNN se desvanece de forma geométrica, sin repuntar: hasta {far} palabras del final,
+  figura 4 muestra {"las dos cosas" if bump > 1 else "el desvanecimiento"}. En la crítica
+  típica (la mediana, a la derecha), el gradiente de la RNN se desvanece de forma geométrica,
+  sin repuntar: hasta {far} palabras del final,
   cada 10 palabras queda menos de una décima parte (a 10 palabras del final es
   {sci(rnn_typical[10])} veces el del último token; a {far}, {sci(reach["RNN"])}), mientras en
   la LSTM y la GRU, a {far} palabras, todavía es {num(reach["LSTM"], 2)} y
   {num(reach["GRU"], 2)} veces el del último token. Y el de la RNN sigue cayendo: en la
   primera palabra de la crítica truncada, a {len(rnn_typical) - 1} palabras del final, es
-  {sci(rnn_typical[-1])} veces el del último token. La media (a la izquierda) cuenta otra
-  historia para la RNN: sube hasta {num(bump, 1)} veces el gradiente del último token a
-  {bump_at} palabras del final y luego cae bruscamente. Ese repunte lo producen
-  unas pocas críticas en que el gradiente **explota**: a esa distancia, {TOP} de las
-  {num(at_bump.size)} curvas ({len(full)} críticas × {len(imdb_runs["RNN"])} semillas) aportan
-  el {pct(top_share)} de la media. Es posible porque la matriz recurrente tiene norma espectral
-  entre {num(min(w_hh_norm), 1)} y {num(max(w_hh_norm), 1)}: donde la tanh no está saturada,
-  el producto de jacobianos crece (en entrenamiento, el recorte del gradiente lo contiene). En la
-  mayoría de las críticas, en cambio, la señal de una palabra a más de unas decenas de pasos del
-  final ya no llega. La celda de la LSTM se actualiza de forma aditiva
+  {sci(rnn_typical[-1])} veces el del último token. {mean_text} La celda de la LSTM se
+  actualiza de forma aditiva
   ($c_t = f_t \\odot c_{{t-1}} + i_t \\odot \\tilde c_t$): mientras la compuerta de olvido
   esté cerca de 1, el gradiente pasa por la celda sin encogerse, y el modelo puede usar
   evidencia de toda la crítica y no solo de su final (la figura 4 muestra el efecto, no el
@@ -1095,7 +1110,6 @@ CLAIMS_AB = {
     "la pérdida por paso mejora la RNN": step.a_better,
     "Word2Vec y los embeddings aleatorios no difieren más allá del ruido": w2v.within_noise,
     "la pérdida por paso ayuda más que Word2Vec": step.difference > w2v.difference,
-    "Word2Vec empieza más arriba": w2v_start.a_better,
 }
 check_claims("Ablaciones", CLAIMS_AB)
 display(
@@ -1104,10 +1118,10 @@ display(
 {num(100 * step.difference, 1)} pp de exactitud en validación, más allá del ruido (dos errores
 estándar: {num(200 * step.standard_error, 1)} pp): de las dos medidas, es la que más ayuda a la
 RNN simple sobre {max_len} tokens. Con Word2Vec, la RNN queda a {signed_points(w2v.difference)}
-de la que parte de embeddings aleatorios, dentro del ruido. Word2Vec sí acelera el comienzo:
-tras la primera época, la RNN está en {pct_pm(first_ab["RNN"])} con Word2Vec y en
-{pct_pm(first_ab["RNN con embeddings aleatorios"])} con embeddings aleatorios, más allá del
-ruido; pero los embeddings aleatorios la alcanzan antes del final.
+de la que parte de embeddings aleatorios, dentro del ruido. Al comienzo, tras la primera
+época, la RNN está en {pct_pm(first_ab["RNN"])} con Word2Vec y en
+{pct_pm(first_ab["RNN con embeddings aleatorios"])} con embeddings aleatorios: la diferencia,
+{signed_points(w2v_start.difference)}, queda {ruido(w2v_start)}.
 """)
 )
 
@@ -1150,7 +1164,6 @@ CLAIMS_NEW = {
         p_of[k]["elogio"] > 0.5 > p_of[k]["crítica"] for k in activity3
     ),
     "los tres leen la negación como negativa": all(p_of[k]["negación"] < 0.5 for k in activity3),
-    "los tres leen el contraste como negativo": all(p_of[k]["contraste"] < 0.5 for k in activity3),
     "el sarcasmo engaña a la LSTM y a la GRU, no a la RNN": min(
         p_of["LSTM"]["sarcasmo"], p_of["GRU"]["sarcasmo"]
     )
@@ -1159,13 +1172,28 @@ CLAIMS_NEW = {
     "la RNN lee el sarcasmo como negativo con poca seguridad": p_of["RNN"]["sarcasmo"] > 0.3,
 }
 check_claims("Críticas nuevas", CLAIMS_NEW)
+contrast_right = [f"la {k}" for k in activity3 if p_of[k]["contraste"] < 0.5]
+contrast_wrong = [
+    f"la {k} ({pct(p_of[k]['contraste'], 0)})" for k in activity3 if p_of[k]["contraste"] >= 0.5
+]
+contrast_text = (
+    "los tres aciertan al leerlo como negativo"
+    if not contrast_wrong
+    else (
+        f"{y(contrast_right)} {'aciertan' if len(contrast_right) > 1 else 'acierta'} al leerlo"
+        f" como negativo, y {y(contrast_wrong)} lo lee{'n' if len(contrast_wrong) > 1 else ''}"
+        " como positivo"
+        if contrast_right
+        else f"los tres lo leen como positivo ({y(contrast_wrong)})"
+    )
+)
 display(
     Markdown(f"""
 La tabla da $P(\\text{{positiva}})$, promedio de las tres semillas de cada modelo. Los tres
 modelos aciertan el elogio y la crítica directos. La **negación** los engaña a los tres: es una
 crítica positiva, pero le dan a lo más {pct(max(p_of[k]["negación"] for k in activity3), 0)}
 (probablemente, *bad* y *disappointed* pesan más que los *not* que las niegan). El
-**contraste** termina en la queja, y los tres aciertan al leerlo como negativo. El **sarcasmo**
+**contraste** termina en la queja: {contrast_text}. El **sarcasmo**
 engaña a
 la LSTM y a la GRU ({pct(p_of["LSTM"]["sarcasmo"], 0)} y {pct(p_of["GRU"]["sarcasmo"], 0)}),
 quizá por *great* y *brilliant*; la RNN acierta al leerlo como negativo, aunque con poca
@@ -1903,21 +1931,36 @@ with_around = sum("around" in command.split() for command in shown)
 basic_kinds, attention_kinds = kinds["Seq2Seq básico"], kinds["Seq2Seq con atención"]
 run_cell = error_rows.get("run", {}).get("Seq2Seq con atención", "")  # el comando `run`
 CLAIMS_ERRORS = {
-    "el modelo básico no sigue de más en ellos": basic_kinds["sigue de más"] == 0,
-    "el modelo con atención no corta la salida en ellos": attention_kinds["corta la salida"] == 0,
-    "el modelo con atención traduce run a dos acciones": run_cell.startswith(
-        "sigue tras la última acción (2 "
+    "cada error de la tabla es de uno de los tres tipos": all(
+        sum(k.values()) == len(wrong_shown)
+        for k, wrong_shown in (
+            (basic_kinds, [c for c in shown if c in wrong["Seq2Seq básico"]]),
+            (attention_kinds, [c for c in shown if c in wrong["Seq2Seq con atención"]]),
+        )
     ),
 }
 check_claims("Errores en la prueba", CLAIMS_ERRORS)
+
+
+def error_kinds(counts: dict) -> str:
+    """«emite una acción equivocada en 2, corta la salida en 1 y nunca sigue de más»."""
+    verbs = {"cambia una acción": "emite una acción equivocada", "corta la salida": "corta la"
+             " salida", "sigue de más": "sigue de más"}  # fmt: skip
+    done = [f"{verbs[k]} en {n}" for k, n in counts.items() if n]
+    never = [verbs[k] for k, n in counts.items() if not n]
+    return y(done + ([f"nunca {' ni '.join(never)}"] if never else []))
+
+
+run_text = (  # el comando más simple, cuando el modelo con atención lo traduce de más
+    " Sigue de más incluso en `run`, el comando más simple, que traduce a"
+    f" {run_cell.split('(')[1].split()[0]} acciones."
+    if run_cell.startswith("sigue tras la última acción")
+    else ""
+)
 display(
     Markdown(f"""
-En estos comandos ({with_around} de {len(shown)} con `around`), el modelo básico emite una
-acción equivocada en {basic_kinds["cambia una acción"]} y corta la salida en
-{basic_kinds["corta la salida"]}; nunca sigue de más. El modelo con atención emite una acción
-equivocada en {attention_kinds["cambia una acción"]} y sigue de más en
-{attention_kinds["sigue de más"]}, incluso en `run`, el comando más simple, que traduce a dos
-acciones; nunca corta la salida.
+En estos comandos ({with_around} de {len(shown)} con `around`), el modelo básico
+{error_kinds(basic_kinds)}. El modelo con atención {error_kinds(attention_kinds)}.{run_text}
 """)
 )
 
@@ -2137,11 +2180,10 @@ display(
 
 1. En IMDB las celdas con compuertas superan a la RNN simple más allá del ruido entre semillas
    (LSTM {pct_pm(acc3["LSTM"])}, GRU {pct_pm(acc3["GRU"])}, RNN {pct_pm(acc3["RNN"])}): su
-   gradiente llega a las palabras lejanas (figura 4). La mejor RNN bidireccional
-   ($E = {best_e}$) supera por poco al modelo base en prueba (en validación quedan dentro del
-   ruido); frente a la RNN unidireccional con su mismo embedding no se distingue más allá del
-   ruido, y con el embedding del modelo base ($E = 100$) no supera a la RNN (en validación
-   queda apenas por debajo). La capa densa no
+   gradiente llega a las palabras lejanas (figura 4). En validación, la mejor RNN
+   bidireccional ($E = {best_e}$) no supera más allá del ruido ni al modelo base ni a la RNN
+   unidireccional con su mismo embedding; en prueba, su diferencia con ellas es a lo más de
+   {signed_points(max(bi_vs_rnn.difference, bi_vs_uni.difference))}. La capa densa no
    mejora a la bidireccional, y ninguna red recurrente entrenada aquí alcanza a la bolsa de palabras
    ({pct(bow["test_accuracy"])}); lo que sí mejora claramente a la RNN simple es la pérdida por
    paso.

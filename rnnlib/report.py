@@ -42,8 +42,11 @@ def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 
 
 
 def signed_points(difference: float, decimals: int = 1) -> str:
-    """Difference of two fractions in percentage points: ``0.031`` -> ``"+3,1 pp"``."""
-    sign = "+" if difference >= 0 else "−"
+    """Difference of two fractions in percentage points: ``0.031`` -> ``"+3,1 pp"``; one that
+    rounds to zero has no sign (``"0,0 pp"``, not ``"−0,0 pp"``)."""
+    sign = "−" if difference < 0 else "+"
+    if num(abs(100 * difference), decimals) == num(0, decimals):
+        sign = ""
     return f"{sign}{num(abs(100 * difference), decimals)} pp"
 
 

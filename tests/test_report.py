@@ -13,6 +13,8 @@ def test_spanish_number_formatting():
     assert pct(1.0, 2) == "100,00 %"
     assert signed_points(0.031) == "+3,1 pp"
     assert signed_points(-0.0049, 2) == "−0,49 pp"
+    assert signed_points(-0.0004) == "0,0 pp"  # no sign on a difference that rounds to zero
+    assert signed_points(0.0) == "0,0 pp"
 
 
 def test_powers_of_ten_with_a_decimal_comma():
