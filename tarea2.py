@@ -2240,6 +2240,16 @@ def config_entry(name, runs, metric):
     return entry
 
 
+def cpu_model() -> str:
+    """El modelo del procesador, según /proc/cpuinfo (Linux) o `platform`."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def code_state():
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True
@@ -2260,6 +2270,9 @@ results = {
         "torch": torch.__version__,
         "device": str(DEVICE),
         "cpu_count": __import__("os").cpu_count(),
+        # las cifras dependen también del procesador: las rutinas de torch cambian con él
+        "processor": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "workers": WORKERS,
     },
     "seeds": list(SEEDS),
