@@ -126,10 +126,10 @@ def values(runs, key: str, epoch: int | None = None) -> list[float]:
     return [run.best[key] for run in runs]
 
 
-def dos_ee(c) -> str:
+def dos_ee(c, decimals: int = 1) -> str:
     """Los dos errores estándar de una comparación (`rnnlib.report.compare`), para el texto:
     «(dos errores estándar: 0,6 pp)»."""
-    return f"(dos errores estándar: {num(200 * c.standard_error, 1)} pp)"
+    return f"(dos errores estándar: {num(200 * c.standard_error, decimals)} pp)"
 
 
 def seconds_per_epoch(runs) -> float:
@@ -959,8 +959,8 @@ display(
   {pct_pm(acc3["GRU"])}, frente a {pct_pm(acc3["RNN"])} de la RNN: la LSTM supera a la RNN por
   {signed_points(lstm_vs_rnn.difference)} y la GRU por {signed_points(gru_vs_rnn.difference)},
   ambas más allá del ruido entre semillas (figura 3). Entre GRU y LSTM hay
-  {signed_points(gru_vs_lstm.difference)}, dentro del ruido (dos errores estándar:
-  {num(200 * gru_vs_lstm.standard_error, 1)} pp). La bolsa de palabras logra
+  {signed_points(gru_vs_lstm.difference)}, dentro del ruido {dos_ee(gru_vs_lstm)}. La bolsa de
+  palabras logra
   {pct(bow["test_accuracy"])} y ninguna red recurrente la alcanza: lee la crítica completa
   (las redes, {max_len} tokens), sus bigramas pueden captar negaciones como *not good*, y con
   {num(len(imdb_data.train))} críticas un modelo lineal bien regularizado es difícil de
@@ -1076,8 +1076,8 @@ check_claims("Ablaciones", CLAIMS_AB)
 display(
     Markdown(f"""
 **Resultado (ablaciones, figura 5).** Sin la pérdida por paso, la RNN pierde
-{num(100 * step.difference, 1)} pp de exactitud en validación, más allá del ruido (dos errores
-estándar: {num(200 * step.standard_error, 1)} pp): de las dos medidas, es la que más ayuda a la
+{num(100 * step.difference, 1)} pp de exactitud en validación, más allá del ruido
+{dos_ee(step)}: de las dos medidas, es la que más ayuda a la
 RNN simple sobre {max_len} tokens. Con Word2Vec, la RNN queda a {signed_points(w2v.difference)}
 de la que parte de embeddings aleatorios, dentro del ruido. Al comienzo, tras la primera
 época, la RNN está en {pct_pm(first_ab["RNN"])} con Word2Vec y en
@@ -1619,13 +1619,13 @@ display(
     Markdown(f"""
 **Respuesta.** Con atención, la exactitud de secuencia en prueba es
 **{pct_pm(em["Seq2Seq con atención"], 2)}**, frente a {pct_pm(em["Seq2Seq básico"], 2)} del
-modelo básico: {signed_points(att_vs_basic.difference, 2)}, poco pero más allá del ruido (dos
-errores estándar: {num(200 * att_vs_basic.standard_error, 2)} pp), unos
+modelo básico: {signed_points(att_vs_basic.difference, 2)}, poco pero más allá del ruido
+{dos_ee(att_vs_basic, 2)}, unos
 {num(fewer_errors["largas"] + fewer_errors["cortas"])} pares menos con error por semilla entre
 {num(len(target_lengths))}. En validación, donde ambos rozan el 100 %
 ({pct_pm(val_em["Seq2Seq con atención"], 2)} frente a {pct_pm(val_em["Seq2Seq básico"], 2)}),
-la diferencia ({signed_points(att_vs_basic_val.difference, 2)}) queda dentro del ruido (dos
-errores estándar: {num(200 * att_vs_basic_val.standard_error, 2)} pp). La ventaja es pequeña:
+la diferencia ({signed_points(att_vs_basic_val.difference, 2)}) queda dentro del ruido
+{dos_ee(att_vs_basic_val, 2)}. La ventaja es pequeña:
 ambos resuelven casi toda la partición simple.
 
 - **Dónde está la diferencia:** sobre todo en las salidas de más de 24 acciones, donde la
