@@ -60,6 +60,14 @@ def notebook(args: argparse.Namespace) -> int:
     if args.data and not Path(args.data).exists():
         print(f"error: --data {args.data} does not exist", file=sys.stderr)
         return 2
+    env_data = os.environ.get("RNNLIB_DATA")
+    if not args.data and env_data and not Path(env_data).expanduser().is_dir():
+        print(
+            f"error: RNNLIB_DATA={env_data} is not an existing folder; point it at the folder "
+            "that holds aclImdb_v1.tar.gz and SCAN/, or unset it",
+            file=sys.stderr,
+        )
+        return 2
     # The cells of tarea2.py as a notebook to execute: in place for a full run (its outputs are
     # about to be replaced), beside the smoke output otherwise (the committed notebook is kept).
     source = ROOT / ("runs/tarea2-smoke-input.ipynb" if args.smoke else "tarea2.ipynb")

@@ -43,24 +43,31 @@ def best_run(runs: Path, kind: str) -> Path:
     ``FileNotFoundError`` saying how to make one when there is none."""
     index = runs / BEST_FILE
     try:
-        path = Path(json.loads(index.read_text(encoding="utf-8"))[kind])
+        chosen = json.loads(index.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(
             f"no trained model yet: {index} does not exist. Run the notebook first "
             "(python3 run.py notebook; the README says how long it takes), point --runs at the "
             "folder that holds its runs, or name a saved run with --run "
-            "runs/<name>-s<seed>-<key> (a smoke run's models are listed in best-smoke.json)"
+            "runs/<name>-s<seed>-<key> (a smoke run's models are listed in runs/best-smoke.json)"
         ) from None
-    except (KeyError, ValueError) as err:
+    except ValueError as err:  # not JSON, or not UTF-8
+        chosen, problem = None, f"it is not valid JSON: {err}"
+    else:
+        problem = f"it should map {kind!r} to a run folder's name"
+    name = chosen.get(kind) if isinstance(chosen, dict) else None
+    if not isinstance(name, str) or not name:
         raise FileNotFoundError(
-            f"{index} names no {kind} run ({err}); run the notebook again, or use --run"
-        ) from None
-    return runs / path.name  # wherever ``runs`` is now (older notebooks wrote ``runs/<run>``)
+            f"{index} names no {kind} run ({problem}); run the notebook again, or use --run"
+        )
+    return runs / Path(name).name  # wherever ``runs`` is now (older notebooks wrote runs/<run>)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlib", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        prog="python -m rnnlib",
+        description=__doc__.replace("``", ""),  # the docstring's literals, as plain text
+        formatter_class=argparse.RawTextHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {}

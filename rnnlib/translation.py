@@ -246,8 +246,9 @@ def translate(
         if not tokens:
             raise ValueError("an empty command cannot be translated")
         if unknown := [t for t in tokens if t not in words]:
+            what = "is not a SCAN word" if len(unknown) == 1 else "are not SCAN words"
             raise ValueError(
-                f"{' '.join(tokens)!r}: {', '.join(map(repr, unknown))} is not a SCAN word; "
+                f"{' '.join(tokens)!r}: {', '.join(map(repr, unknown))} {what}; "
                 f"the commands use only {', '.join(sorted(words))}"
             )
         try:

@@ -89,6 +89,15 @@ def test_write_best_rejects_an_unknown_kind_or_a_run_elsewhere(runs, tmp_path):
         write_best(tmp_path, {"sentiment": run})
 
 
+@pytest.mark.parametrize("content", ["[1]", '{"sentiment": 5}', '{"translation": "x"}', "{"])
+def test_a_damaged_best_json_is_a_clear_error(tmp_path, capsys, content):
+    (tmp_path / "best.json").write_text(content)
+    assert main(["predict", "good", "--runs", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "best.json names no sentiment run" in err and "use --run" in err
+    assert "Traceback" not in err
+
+
 def test_errors_say_what_to_do(runs, tmp_path, capsys):
     assert main(["predict", "good", "--runs", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err

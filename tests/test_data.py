@@ -151,9 +151,19 @@ def test_scan_file_error_names_file_and_line(tmp_path):
 
 
 def test_load_scan_from_fixture(fixture_scan_root):
-    pairs = load_scan("simple", fixture_scan_root)
+    pairs = load_scan("simple", fixture_scan_root, official=False)
     assert len(pairs["train"]) == 5 and len(pairs["test"]) == 2
     assert pairs["train"][1] == (["jump", "left"], ["I_TURN_LEFT", "I_JUMP"])
+
+
+def test_load_scan_reads_only_the_published_files_unless_told_otherwise(fixture_scan_root):
+    train = fixture_scan_root / "SCAN" / "simple_split" / "tasks_train_simple.txt"
+    size = train.stat().st_size
+    with pytest.raises(CorruptDataError) as err:
+        load_scan("simple", fixture_scan_root)
+    message = str(err.value)
+    assert str(train) in message and f"{size:,} bytes" in message and "3,267,938" in message
+    assert "official=False" in message
 
 
 def test_unknown_scan_split_lists_the_known_ones():

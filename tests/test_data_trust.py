@@ -76,6 +76,24 @@ def test_scan_pins_cover_every_file_of_every_split():
 
 
 @pytest.mark.data
+@pytest.mark.parametrize("damage", ["truncated", "edited"])
+def test_a_damaged_local_scan_copy_is_not_read(tmp_path, real_data, damage):
+    folder = tmp_path / "SCAN" / "simple_split"
+    folder.mkdir(parents=True)
+    for name in ("tasks_train_simple.txt", "tasks_test_simple.txt"):
+        data = (real_data / "SCAN" / "simple_split" / name).read_bytes()
+        if name.startswith("tasks_train") and damage == "truncated":
+            data = data[:100_000]  # cut mid-line
+        elif name.startswith("tasks_train"):
+            data = data.replace(b"I_JUMP", b"I_WALK", 1)  # one action changed in place
+        (folder / name).write_bytes(data)
+    expected = "100,000 bytes" if damage == "truncated" else "the same size, other bytes"
+    with pytest.raises(CorruptDataError, match=rf"tasks_train_simple\.txt .*{expected}"):
+        load_scan("simple", tmp_path)
+    assert len(load_scan("simple", tmp_path, official=False)["test"]) == 4182
+
+
+@pytest.mark.data
 def test_scan_pins_match_the_official_files(real_data):
     from rnnlib.data.scan import SCAN_FILES
 
@@ -342,8 +360,9 @@ def test_an_explicit_path_is_the_only_place_searched(monkeypatch, tmp_path, fixt
         locate_imdb(empty)
     assert str(empty / "aclImdb_v1.tar.gz") in str(err.value)
     assert str(fixture_scan_root) not in str(err.value)
-    with pytest.raises(DataNotFoundError, match=re.escape(str(empty))):
+    with pytest.raises(DataNotFoundError, match=re.escape(str(empty))) as err:
         locate_scan("simple", empty)
+    assert f"Put it in {empty}" in str(err.value) and "Set RNNLIB_DATA" not in str(err.value)
 
 
 def test_rnnlib_data_that_does_not_exist_is_an_error(monkeypatch, tmp_path):
@@ -361,7 +380,7 @@ def test_loaders_say_which_copy_they_read(
     assert tokenised.source == fixture_imdb_dir.resolve()
     assert load_imdb(fixture_imdb_archive).source == fixture_imdb_archive.resolve()
     monkeypatch.setenv("RNNLIB_DATA", str(fixture_scan_root))
-    pairs = load_scan("simple")
+    pairs = load_scan("simple", official=False)
     folder = (fixture_scan_root / "SCAN" / "simple_split").resolve()
     assert pairs.files == {
         "train": folder / "tasks_train_simple.txt",

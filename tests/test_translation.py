@@ -202,6 +202,8 @@ def test_translate_normalises_and_rejects_words_outside_the_language(mini):
         translate(model, data.src_vocab, data.tgt_vocab, "dax twice")
     with pytest.raises(ValueError, match="'please' is not a SCAN word"):
         translate(model, data.src_vocab, data.tgt_vocab, ["walk twice", "jump twice please"])
+    with pytest.raises(ValueError, match="'dax', 'fly' are not SCAN words"):
+        translate(model, data.src_vocab, data.tgt_vocab, "dax fly")
     with pytest.raises(ValueError, match="'<unk>' is not a SCAN word"):
         translate(model, data.src_vocab, data.tgt_vocab, "walk <unk>")
 

@@ -101,9 +101,12 @@ def locate(
                 return result
     if not downloads_allowed():
         listed = "\n".join(f"  - {p}" for p in looked_at)
+        if path is None:
+            fix = f"Set {DATA_ENV} to the directory that holds it {HOW_TO_PROVIDE}, pass its path"
+        else:  # the given path replaces RNNLIB_DATA
+            fix = f"Put it in {Path(path).expanduser()}, pass the path that holds it instead"
         raise DataNotFoundError(
-            f"{what} was not found. Looked at:\n{listed}\nSet {DATA_ENV} to the directory that "
-            f"holds it {HOW_TO_PROVIDE}, pass its path explicitly, or allow a download "
+            f"{what} was not found. Looked at:\n{listed}\n{fix}, or allow a download "
             f"({OFFLINE_ENV}=0, or unset it outside CI)."
         )
     return fetch(Path(path).expanduser() if path is not None else PROJECT_DATA)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from .fetch import CorruptDataError, StrPath, download, locate, utf8_lines
@@ -30,7 +31,8 @@ addprim_jump test 1531555 8147ae2651422c701162e174d9d66158daa57858a26b30317ac617
 addprim_turn_left train 3974537 1b3fed86055dd7689d217f1b90cc8960aeb1cf200f4f209dc47935761b05304c
 addprim_turn_left test 173679 15a82c2d25ac7c3c1fff7e18051fb085974ef3617de895c520d02144396a10e2
 """
-# "<folder>/<file>" -> (size, SHA-256): a download is kept only when it matches.
+# "<folder>/<file>" -> (size, SHA-256): a download is kept, and a local copy read, only when it
+# matches.
 SCAN_FILES: dict[str, tuple[int, str]] = {
     f"{_FOLDERS[split]}/tasks_{part}_{split}.txt": (int(size), sha256)
     for split, part, size, sha256 in map(str.split, _PINS.strip().splitlines())
@@ -104,10 +106,32 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
     return locate(path, places, what, fetch)
 
 
-def load_scan(split: str = "simple", path: StrPath | None = None) -> ScanPairs:
+def check_published(path: StrPath, name: str) -> None:
+    """``CorruptDataError`` unless the file at ``path`` is the published SCAN file ``name``
+    (``"<folder>/<file>"``, a key of ``SCAN_FILES``): same size and SHA-256."""
+    size, sha256 = SCAN_FILES[name]
+    data = Path(path).read_bytes()
+    if len(data) == size and hashlib.sha256(data).hexdigest() == sha256:
+        return
+    found = f"{len(data):,} bytes" if len(data) != size else "the same size, other bytes"
+    raise CorruptDataError(
+        f"{path} is not the published SCAN file {name} ({found}; the published one has "
+        f"{size:,}): it is truncated, damaged or edited. Delete it to download it again, copy "
+        f"{SCAN_BASE_URL}/{name} in its place, or pass official=False to read a modified copy."
+    )
+
+
+def load_scan(
+    split: str = "simple", path: StrPath | None = None, *, official: bool = True
+) -> ScanPairs:
     """``{"train": pairs, "test": pairs}`` of a SCAN split (see ``locate_scan``), as a
-    ``ScanPairs`` that names the files read."""
+    ``ScanPairs`` that names the files read. With ``official``, each file must be the published
+    one (``check_published``: a truncated copy would otherwise read as fewer pairs, the last
+    one cut short); ``official=False`` reads any copy in SCAN's format."""
     files = dict(zip(("train", "test"), locate_scan(split, path), strict=True))
+    if official:
+        for file in files.values():
+            check_published(file, f"{SCAN_SPLITS[split][0]}/{file.name}")
     return ScanPairs({part: read_scan_file(file) for part, file in files.items()}, files)
 
 
