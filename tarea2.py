@@ -1985,6 +1985,10 @@ ERROR_KINDS = {
 }
 
 
+def n_acciones(n: int) -> str:
+    return f"{n} acción" if n == 1 else f"{n} acciones"
+
+
 def errors(split, name, k=3):
     """Los primeros `k` errores en el orden de la prueba (sin elegirlos), con su tipo."""
     g = generalization[(split, name)]
@@ -1995,8 +1999,8 @@ def errors(split, name, k=3):
     )
     return {
         " ".join(src): {
-            "correcta": f"{len(tgt)} acciones",
-            "predicha": f"{len(out.actions)} acciones: "
+            "correcta": n_acciones(len(tgt)),
+            "predicha": f"{n_acciones(len(out.actions))}: "
             + " ".join(out.actions[:12])
             + (" …" if len(out.actions) > 12 else ""),
             "error": ERROR_KINDS[int(np.sign(len(out.actions) - len(tgt)))],
