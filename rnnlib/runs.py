@@ -113,16 +113,25 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
                 "runs/<name>-s<seed>-<key> holding run.json and model.pt, saved by "
                 "rnnlib.experiments.train_or_load, e.g. when the notebook runs)"
             )
+    # a half-written or foreign file: say which and why
     try:
         payload = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
         model = build_model(config_from_dict(payload["key"]["config"]))
+    except PermissionError:
+        raise
+    except Exception as err:
+        raise ValueError(
+            f"{path / RUN_FILE} does not describe a saved run ({type(err).__name__}: {err})"
+        ) from err
+    try:
         state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
     except PermissionError:
         raise
-    except Exception as err:  # a half-written or foreign file: say which and why
+    except Exception as err:
         raise ValueError(
-            f"{path} is not a readable saved run ({type(err).__name__}: {err})"
+            f"{path / WEIGHTS_FILE} does not hold the weights of the model in {RUN_FILE} "
+            f"({type(err).__name__}: {err})"
         ) from err
     return model.eval(), payload
 
@@ -131,7 +140,13 @@ def model_and_inference(run_or_path: Any) -> tuple[nn.Module, dict[str, Any] | N
     """The model and inference state of a ``rnnlib.experiments.Run`` or a saved run's folder
     (errors as ``load_run``)."""
     if isinstance(run_or_path, (str, os.PathLike)):
-        model, payload = load_run(run_or_path)
+        try:
+            model, payload = load_run(run_or_path)
+        except ValueError as err:
+            raise ValueError(
+                f"{err}. The run is damaged: run the notebook again (it trains such a run anew) "
+                "or use another saved run"
+            ) from err
         return model, payload.get("inference")
     return run_or_path.model, run_or_path.inference
 

@@ -317,7 +317,10 @@ def predict(run_or_path: Any, texts: str | Sequence[str], *, batch_size: int = 2
         raise ValueError("predict needs at least one text")
     model, state = model_and_inference(run_or_path)
     if not state or "tokenizer" not in state:
-        raise ValueError(f"{run_or_path} is not a sentiment run (no vocabulary to encode text)")
+        raise ValueError(
+            f"{run_or_path} is not a sentiment run (no vocabulary to encode text; for a seq2seq "
+            "run, use translate)"
+        )
     tokenizer = Tokenizer(**state["tokenizer"])
     vocab = Vocab.from_state(state["vocab"])
     max_len, side, head_fraction = state["max_len"], state["truncation"], state["head_fraction"]

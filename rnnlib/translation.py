@@ -289,6 +289,6 @@ def translate_commands(
 
     model, state = model_and_inference(run_or_path)
     if not isinstance(model, Seq2Seq) or not state or "src_vocab" not in state:
-        raise ValueError(f"{run_or_path} is not a seq2seq run")
+        raise ValueError(f"{run_or_path} is not a seq2seq run (for a sentiment run, use predict)")
     vocabs = (Vocab.from_state(state["src_vocab"]), Vocab.from_state(state["tgt_vocab"]))
     return translate(model, *vocabs, commands, max_len=max_len)

@@ -16,6 +16,7 @@ from rnnlib.runs import (
     RunStore,
     fingerprint,
     load_run,
+    model_and_inference,
     run_key,
     source_fingerprint,
 )
@@ -114,6 +115,18 @@ def test_an_interrupted_run_is_not_mistaken_for_a_complete_one(tmp_path):
     partial.mkdir(parents=True)
     (partial / "model.pt").write_bytes(b"half")
     assert store.load("tiny", _key()) is None
+
+
+def test_a_damaged_run_names_the_file_at_fault(tmp_path):
+    store = RunStore(tmp_path)
+    _, path = _save(store, _key())
+    (path / "model.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"model\.pt does not hold the weights") as err:
+        model_and_inference(path)
+    assert "run the notebook again" in str(err.value)
+    (path / "run.json").write_text("{")
+    with pytest.raises(ValueError, match=r"run\.json does not describe a saved run"):
+        load_run(path)
 
 
 def test_a_corrupt_run_is_retrained_with_a_warning(tmp_path):
