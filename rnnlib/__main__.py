@@ -52,13 +52,14 @@ def best_run(runs: Path, kind: str) -> Path:
             "runs/<name>-s<seed>-<key> (a smoke run's models are listed in runs/best-smoke.json)"
         ) from None
     except ValueError as err:  # not JSON, or not UTF-8
-        chosen, problem = None, f"it is not valid JSON: {err}"
-    else:
-        problem = f"it should map {kind!r} to a run folder's name"
+        raise FileNotFoundError(
+            f"{index} is not valid JSON ({err}); run the notebook again, or use --run"
+        ) from None
     name = chosen.get(kind) if isinstance(chosen, dict) else None
     if not isinstance(name, str) or not name:
         raise FileNotFoundError(
-            f"{index} names no {kind} run ({problem}); run the notebook again, or use --run"
+            f"{index} names no {kind} run (it should map {kind!r} to a run folder's name); "
+            "run the notebook again, or use --run"
         )
     return runs / Path(name).name  # wherever ``runs`` is now (older notebooks wrote runs/<run>)
 

@@ -1,31 +1,27 @@
-"""Configurations (frozen dataclasses) for each model family and for training, with closed-form
-parameter counts. Every field is checked when the object is made (``ValueError`` naming the
-field, the value and what is allowed); ``to_dict`` / ``from_dict`` give a JSON round trip."""
+"""Frozen configurations of the models and of training, with closed-form parameter counts. Each
+field is checked when made (``ValueError`` naming it, its value and what is allowed)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 CELLS = ("rnn", "lstm", "gru")
-# Gate groups per cell: each has an input matrix, a recurrent matrix and two bias vectors.
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate groups per cell (see parameter_count)
 SCHEDULES = ("constant", "cosine")
-
-C = TypeVar("C", bound="_Config")
 
 
 def _number(value: Any, kind: type | tuple[type, ...] = (int, float)) -> bool:
     return isinstance(value, kind) and not isinstance(value, bool)
 
 
-def _positive_int(name: str, value: Any, *, optional: bool = False) -> None:
+def _positive(name: str, value: Any, *, integer: bool = True, optional: bool = False) -> None:
     if value is None and optional:
         return
-    if not _number(value, int) or value < 1:
-        allowed = "a positive integer" + (" or None" if optional else "")
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    if not _number(value, int if integer else (int, float)) or value <= 0:
+        allowed = "a positive " + ("integer" if integer else "number")
+        raise ValueError(f"{name} must be {allowed}{' or None' if optional else ''}, got {value!r}")
 
 
 def _choice(name: str, value: Any, allowed: Collection) -> None:
@@ -45,13 +41,13 @@ def _index(name: str, value: Any, size: int, size_name: str) -> None:
 
 
 class _Config:
-    """JSON round trip shared by the configurations."""
+    """JSON round trip (``to_dict`` / ``from_dict``) shared by the configurations."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_dict(cls: type[C], payload: Mapping[str, Any]) -> C:
+    def from_dict(cls, payload: Mapping[str, Any]) -> Self:
         """Rebuild from ``to_dict()``; unknown keys raise ``ValueError`` listing the known ones."""
         if not isinstance(payload, Mapping):
             raise ValueError(f"{cls.__name__} needs a dict, got {type(payload).__name__}")
@@ -64,8 +60,8 @@ class _Config:
             raise ValueError(f"{cls.__name__} lacks the required field(s) {required}")
         return cls(**payload)
 
-    def replace(self: C, **changes: Any) -> C:
-        """A copy with some fields changed (checked like a new one)."""
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed, checked like a new one."""
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
@@ -100,8 +96,8 @@ class ClassifierConfig(_Config):
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
-            _positive_int(name, getattr(self, name))
-        _positive_int("dense_size", self.dense_size, optional=True)
+            _positive(name, getattr(self, name))
+        _positive("dense_size", self.dense_size, optional=True)
         _choice("cell", self.cell, CELLS)
         for name in ("bidirectional", "freeze_embeddings", "orthogonal_init"):
             _choice(name, getattr(self, name), (False, True))
@@ -114,21 +110,16 @@ class ClassifierConfig(_Config):
 
     def parameter_count(self) -> dict[str, int]:
         """Trainable parameters by component (a frozen embedding's ``V*E`` is under ``frozen``).
-
-        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), one direction of one layer has
-        ``g*H*I + g*H*H + 2*g*H`` (two bias vectors), ``I = E`` for the first layer, else
-        ``dirs*H``."""
+        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), a layer has per direction
+        ``g*H*I + g*H*H + 2*g*H`` (two biases); ``I = E`` in the first layer, else ``dirs*H``."""
         g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
         inputs = [self.embedding_dim] + [dirs * h] * (self.num_layers - 1)  # I of each layer
         recurrent = sum(dirs * g * h * (i + h + 2) for i in inputs)
-        features, dense = dirs * h, 0  # the output layer's inputs, and the dense layer's weights
-        if self.dense_size is not None:
-            dense = (features + 1) * self.dense_size
-            features = self.dense_size
+        dense = 0 if self.dense_size is None else (dirs * h + 1) * self.dense_size
         table = self.vocab_size * self.embedding_dim
         frozen = table if self.freeze_embeddings else 0
         counts = {"embedding": table - frozen, "recurrent": recurrent, "dense": dense}
-        counts["output"] = features + 1
+        counts["output"] = (self.dense_size or dirs * h) + 1  # the output layer's inputs, + bias
         counts["total"] = sum(counts.values())
         return {**counts, "frozen": frozen}
 
@@ -159,14 +150,12 @@ class Seq2SeqConfig(_Config):
 
     def __post_init__(self) -> None:
         for name in ("src_vocab_size", "tgt_vocab_size", "embedding_dim", "hidden_size"):
-            _positive_int(name, getattr(self, name))
+            _positive(name, getattr(self, name))
         for name in ("sos_idx", "eos_idx", "pad_idx"):
             _index(name, getattr(self, name), self.tgt_vocab_size, "tgt_vocab_size")
-        if len({self.sos_idx, self.eos_idx, self.pad_idx}) != 3:
-            raise ValueError(
-                f"pad_idx, sos_idx and eos_idx must be distinct, got {self.pad_idx}, "
-                f"{self.sos_idx} and {self.eos_idx}"
-            )
+        ids = (self.pad_idx, self.sos_idx, self.eos_idx)
+        if len(set(ids)) != 3:
+            raise ValueError(f"pad_idx, sos_idx and eos_idx must be distinct, got {ids}")
         _choice("attention", self.attention, (False, True))
         _fraction("dropout", self.dropout, closed=False)
 
@@ -195,14 +184,13 @@ class TrainConfig(_Config):
     """How a model is trained by ``rnnlib.train.fit`` (the same fields for both tasks).
 
     Attributes:
-        max_epochs: the budget of passes over the training set.
+        max_epochs: passes over the training set at most.
         batch_size, eval_batch_size: examples per update, and per evaluation batch.
         lr, weight_decay: Adam's initial learning rate and L2 penalty.
         clip: the gradient norm is clipped to this value (``None``: no clipping).
-        schedule: ``"constant"``, or ``"cosine"``: the rate decays per update to 0 at the end
-            of the ``max_epochs`` budget (torch's ``CosineAnnealingLR``).
-        patience: stop after this many epochs without a better validation score (``None``:
-            train the whole budget).
+        schedule: ``"constant"``, or ``"cosine"`` (``CosineAnnealingLR``, per update, to 0 at
+            the end of ``max_epochs``).
+        patience: stop after this many epochs without a better validation score (``None``: never).
         step_loss_weight: sentiment only: weight ``w`` of the per-step (target replication)
             loss, ``(1 - w) * final + w * per-step``.
         teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token.
@@ -221,12 +209,11 @@ class TrainConfig(_Config):
 
     def __post_init__(self) -> None:
         for name in ("max_epochs", "batch_size", "eval_batch_size"):
-            _positive_int(name, getattr(self, name))
-        _positive_int("patience", self.patience, optional=True)
+            _positive(name, getattr(self, name))
+        _positive("patience", self.patience, optional=True)
         _choice("schedule", self.schedule, SCHEDULES)
-        for name, value in (("lr", self.lr), ("clip", self.clip)):
-            if (value is not None or name == "lr") and (not _number(value) or value <= 0):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        _positive("lr", self.lr, integer=False)
+        _positive("clip", self.clip, integer=False, optional=True)
         if not _number(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
         _fraction("step_loss_weight", self.step_loss_weight, closed=False)

@@ -3,7 +3,6 @@ gensim) and GloVe files (Pennington et al. 2014), stored without pickle."""
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ import torch
 
 from .data.fetch import StrPath, utf8_lines
 from .text import Vocab
-from .utils import atomic_directory
+from .utils import atomic_file
 
 
 def train_word2vec(
@@ -23,12 +22,13 @@ def train_word2vec(
     window: int = 5,
     min_count: int = 5,
     epochs: int = 5,
-    workers: int = 2,
+    workers: int = 1,
     seed: int = 0,
 ):
     """``KeyedVectors`` of CBOW Word2Vec trained on ``token_lists``, a re-iterable sequence (a
     list) of training text only (never test reviews). With ``workers=1`` the result is the same
-    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``)."""
+    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``); more
+    workers train faster, in an order that varies."""
     from gensim.models import Word2Vec
 
     options = dict(window=window, min_count=min_count, epochs=epochs, workers=workers)
@@ -145,108 +145,45 @@ def load_glove(path: StrPath, vocab: Vocab, *, seed: int = 0) -> tuple[torch.Ten
     return embedding_matrix(vocab, vectors, seed=seed)
 
 
-VECTORS_FORMAT = "rnnlib-word-vectors"
-VECTORS_VERSION = 1
-WORDS_FILE = "words.json"
-MATRIX_FILE = "vectors.npy"
-
-
-def _check_words(words, where: str) -> None:
-    """``ValueError`` naming ``where`` unless ``words`` is a non-empty list of distinct strings."""
-    if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
-        raise ValueError(
-            f"{where}: expected a non-empty list of words (strings), got {words!r:.80}"
-        )
-    if len(set(words)) != len(words):
-        raise ValueError(f"{where}: some words are listed twice")
-
-
-def save_vectors(vectors, folder: StrPath) -> Path:
-    """Store ``KeyedVectors`` or a word -> vector mapping in ``folder`` without pickle: the
-    words in ``words.json`` and a float32 ``[count, dim]`` ``vectors.npy``, replacing ``folder``
-    only when complete. ``ValueError`` for uneven vectors, non-string, duplicate or no words,
-    and for an existing ``folder`` holding other files (it is never deleted)."""
-    folder = Path(folder)
-    is_gensim = hasattr(vectors, "index_to_key")
-    words = list(vectors.index_to_key if is_gensim else vectors)
-    _check_words(words, "the vectors to save")
-    if not is_gensim:
-        _dim(vectors)  # all of one length
-    rows = vectors.vectors if is_gensim else [vectors[w] for w in words]
-    matrix = np.asarray(rows, dtype=np.float32)
-    if matrix.ndim != 2 or len(matrix) != len(words):
-        raise ValueError(f"expected a [{len(words)}, dim] matrix, got shape {matrix.shape}")
-    if folder.exists():  # replaced only if it holds our files or gensim pickles (vectors.kv*)
-        names = [p.name for p in folder.iterdir()] if folder.is_dir() else ["(it is a file)"]
-        ours = (WORDS_FILE, MATRIX_FILE)
-        if others := sorted(n for n in names if n not in ours and not n.startswith("vectors.kv")):
-            raise ValueError(
-                f"refusing to replace {folder}: it is not a folder of saved vectors (it holds "
-                f"{others[:5]}); choose another folder"
-            )
-    with atomic_directory(folder) as tmp:
-        np.save(tmp / MATRIX_FILE, matrix, allow_pickle=False)
-        meta = {
-            "format": VECTORS_FORMAT,
-            "version": VECTORS_VERSION,
-            "count": len(words),
-            "dim": int(matrix.shape[1]),
-            "dtype": "float32",
-            "words": words,
-        }
-        (tmp / WORDS_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    return folder
-
-
-def load_vectors(folder: StrPath):
-    """Word vectors stored by ``save_vectors``, as gensim ``KeyedVectors``; nothing is
-    unpickled (other files, e.g. old ``vectors.kv`` pickles, are ignored). ``FileNotFoundError``
-    naming ``folder`` if it or its files are missing, ``ValueError`` naming the file when anything
-    is off (not UTF-8/JSON, truncated, an object array, counts or shapes that disagree, non-finite
-    values)."""
+def save_vectors(vectors, path: StrPath) -> Path:
+    """Store ``KeyedVectors`` or a word -> vector mapping at ``path`` in the binary format of
+    Mikolov et al.'s ``word2vec`` tool (gensim's ``save_word2vec_format``; no pickle), through a
+    temporary file renamed when complete. ``ValueError`` for no words, vectors of uneven length
+    or a word with white space (the format ends a word with a space)."""
     from gensim.models import KeyedVectors
 
-    folder = Path(folder)
-    words_file, matrix_file = folder / WORDS_FILE, folder / MATRIX_FILE
-    if not folder.is_dir():
-        raise FileNotFoundError(f"no saved word vectors: {folder} is not a folder")
-    if missing := [p.name for p in (words_file, matrix_file) if not p.is_file()]:
-        legacy = sorted(p.name for p in folder.glob("vectors.kv*"))
-        hint = (
-            f"; it holds {legacy}, gensim pickles of an older version, which are never loaded "
-            "(unpickling can run code): train the vectors again"
+    words = list(vectors.index_to_key if hasattr(vectors, "index_to_key") else vectors)
+    if not words:
+        raise ValueError("there are no word vectors to save")
+    if bad := [w for w in words if not w or any(map(str.isspace, w))]:
+        raise ValueError(
+            f"words {bad[:5]} are empty or hold white space; the format cannot hold them"
         )
-        raise FileNotFoundError(
-            f"{folder} holds no saved word vectors (missing {missing}){hint if legacy else ''}; "
-            "store them with save_vectors"
-        )
+    if not hasattr(vectors, "index_to_key"):  # a word -> vector mapping
+        table = KeyedVectors(vector_size=_dim(vectors), count=0)
+        table.add_vectors(words, np.asarray([vectors[w] for w in words], dtype=np.float32))
+        vectors = table
+    with atomic_file(path) as tmp:
+        vectors.save_word2vec_format(str(tmp), binary=True)
+    return Path(path)
+
+
+def load_vectors(path: StrPath):
+    """Float32 gensim ``KeyedVectors`` stored by ``save_vectors`` (nothing is unpickled).
+    ``FileNotFoundError`` if ``path`` is not a file; ``ValueError`` naming it if it is not a
+    complete word2vec binary file (another format, truncated) or holds NaN or inf."""
+    from gensim.models import KeyedVectors
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved word vectors: {path} is not a file (see save_vectors)")
     try:
-        meta = json.loads(words_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise _damaged(words_file, f"is unreadable ({err})") from err
-    kind = (meta.get("format"), meta.get("version")) if isinstance(meta, dict) else None
-    if kind != (VECTORS_FORMAT, VECTORS_VERSION):
-        raise _damaged(words_file, f"is not a {VECTORS_FORMAT} file of version {VECTORS_VERSION}")
-    words, count, dim = meta.get("words"), meta.get("count"), meta.get("dim")
-    _check_words(words, str(words_file))
-    if not isinstance(dim, int) or dim < 1 or count != len(words):
-        raise _damaged(words_file, f"lists {len(words)} words, but says {count!r} of dim {dim!r}")
-    try:
-        matrix = np.load(matrix_file, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        problem = f"is not a plain float32 matrix or is truncated ({err})"
-        raise _damaged(matrix_file, problem) from err
-    if getattr(matrix, "dtype", None) != np.float32:
-        raise _damaged(matrix_file, f"holds {getattr(matrix, 'dtype', type(matrix))}, not float32")
-    if matrix.shape != (count, dim):
-        problem = f"has shape {matrix.shape}, but {words_file} lists {count} words of dim {dim}"
-        raise _damaged(matrix_file, problem)
-    if not np.isfinite(matrix).all():
-        raise _damaged(matrix_file, "holds non-finite values (NaN or inf)")
-    vectors = KeyedVectors(vector_size=dim, count=0, dtype=np.float32)
-    vectors.add_vectors(words, matrix)
+        vectors = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    except (ValueError, EOFError) as err:  # UnicodeDecodeError is a ValueError
+        raise ValueError(
+            f"{path} is not a complete word2vec binary file ({type(err).__name__}: {err}); "
+            "save the vectors again"
+        ) from err
+    if not np.isfinite(vectors.vectors).all():
+        raise ValueError(f"{path} holds non-finite values (NaN or inf); save the vectors again")
     return vectors
-
-
-def _damaged(file: Path, problem: str) -> ValueError:
-    return ValueError(f"{file} {problem}; the store is damaged: save the vectors again")

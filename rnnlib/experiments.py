@@ -1,7 +1,6 @@
-"""Experiments: train a configuration (or read its saved run back), and run several at once,
-in worker processes with one thread each: a recurrent training run does not keep two cores busy
-(torch 2.13, 2 cores: two runs at once finish 1.2x (two LSTMs) to 1.6x (two vanilla RNNs)
-sooner than one after the other with two threads each)."""
+"""Experiments: train a configuration (or read its saved run back), and run several at once
+in worker processes of one thread each (a recurrent training run does not keep two cores busy:
+on 2 cores, two runs at once finish 1.2x to 1.6x sooner than one after the other)."""
 
 from __future__ import annotations
 
@@ -30,8 +29,8 @@ from .utils import num_trainable_parameters, set_seed
 @dataclass
 class Run:
     """One trained configuration and seed: the model (selected weights), history, test metrics
-    (``None`` if not evaluated; ``"correct"``: per test example, in order, whether it was right)
-    and where it is saved."""
+    (``None`` if not evaluated; ``"correct"``: whether each test example was right) and where
+    it is saved."""
 
     name: str
     seed: int
@@ -55,15 +54,6 @@ class Run:
         return self.config.parameter_count()["total"]
 
 
-def task_for(config: ClassifierConfig | Seq2SeqConfig) -> SentimentTask | TranslationTask:
-    """The task that trains and evaluates models of this configuration."""
-    if isinstance(config, ClassifierConfig):
-        return SentimentTask()
-    if isinstance(config, Seq2SeqConfig):
-        return TranslationTask(pad_idx=config.pad_idx, eos_idx=config.eos_idx)
-    raise ValueError(f"no task for a {type(config).__name__}")
-
-
 def train_or_load(
     name: str,
     config: ClassifierConfig | Seq2SeqConfig,
@@ -80,11 +70,16 @@ def train_or_load(
 ) -> Run:
     """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected
     on ``data.val``), or read the saved run back from ``store`` when its key matches (unless
-    ``retrain``). With ``test`` the selected model is evaluated once on ``data.test`` (added to
-    a saved run that lacks it), keeping per-example results; else the test set is unused."""
+    ``retrain``). With ``test`` the selected model is evaluated once on ``data.test``, per
+    example (and saved); else the test set is unused."""
     if isinstance(store, (str, os.PathLike)):
         store = RunStore(store)
-    task = task_for(config)
+    if isinstance(config, ClassifierConfig):
+        task = SentimentTask()
+    elif isinstance(config, Seq2SeqConfig):
+        task = TranslationTask(pad_idx=config.pad_idx, eos_idx=config.eos_idx)
+    else:
+        raise ValueError(f"no task for a {type(config).__name__}; pass a model configuration")
     key = run_key(config, train, seed=seed, data=data.fingerprint, pretrained=pretrained)
     saved = store.load(name, key) if store is not None and not retrain else None
     if saved is not None:

@@ -7,8 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class History:
-    """Per-epoch metrics (one dict per epoch), every update's loss and the epoch whose weights
-    were kept (``best_epoch``, 1-based)."""
+    """One metrics dict per epoch, every update's loss and the kept ``best_epoch`` (1-based)."""
 
     epochs: list[dict] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
@@ -31,15 +30,11 @@ class History:
         return self.epochs[self.best_epoch - 1]
 
     @property
-    def total_seconds(self) -> float:
-        return float(sum(r.get("seconds", 0.0) for r in self.epochs))
-
-    @property
     def seconds_per_epoch(self) -> float:
         """Mean seconds of an epoch; ``ValueError`` when no epoch was trained."""
         if not self.epochs:
             raise ValueError("this history has no epoch to time")
-        return self.total_seconds / len(self.epochs)
+        return float(sum(r.get("seconds", 0.0) for r in self.epochs)) / len(self.epochs)
 
     def to_dict(self) -> dict:
         return asdict(self)

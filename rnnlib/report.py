@@ -1,6 +1,5 @@
-"""Numbers for the notebook's Spanish prose and tables (``1.234.567``, ``86,3 %``), and
-comparisons over seeds: a difference of means is real only beyond two standard errors (Welch:
-``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise within seed noise."""
+"""Numbers for the notebook's Spanish prose (``1.234.567``, ``86,3 %``), and comparisons over
+seeds: a difference of means is real beyond two Welch standard errors, else it is seed noise."""
 
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ def pct(fraction: float, decimals: int = 1) -> str:
 
 
 def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 1) -> str:
-    """Mean of ``fractions`` where ``mask`` is true, as a percentage; ``"—"`` (no warning, no
-    ``nan``) when ``mask`` selects nothing."""
+    """Mean of ``fractions`` where ``mask`` is true, as a percentage; ``"—"`` if it selects none."""
     selected = [f for f, keep in zip(fractions, mask, strict=True) if keep]
     return pct(sum(selected) / len(selected), decimals) if selected else "—"
 
@@ -44,10 +42,10 @@ def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 
 def signed_points(difference: float, decimals: int = 1) -> str:
     """Difference of two fractions in percentage points: ``0.031`` -> ``"+3,1 pp"``; one that
     rounds to zero has no sign (``"0,0 pp"``, not ``"−0,0 pp"``)."""
-    sign = "−" if difference < 0 else "+"
-    if num(abs(100 * difference), decimals) == num(0, decimals):
-        sign = ""
-    return f"{sign}{num(abs(100 * difference), decimals)} pp"
+    points = num(abs(100 * difference), decimals)
+    if points == num(0, decimals):
+        return f"{points} pp"
+    return f"{'−' if difference < 0 else '+'}{points} pp"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -62,15 +60,12 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def pct_pm(values: Sequence[float], decimals: int = 1) -> str:
-    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``.
-
-    A non-zero deviation that would round to zero gets up to two more decimals, for the mean
-    too (``"85,25 ± 0,05 %"``), so that ``± 0,0`` means exactly no spread (e.g. one value)."""
+    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``. A non-zero
+    deviation that would round to 0 gets up to two more decimals, mean too: ``"85,25 ± 0,05 %"``."""
     mean, std = mean_std(values)
     for _ in range(2):
-        if not 0 < 100 * std < 0.5 * 10.0**-decimals:
-            break
-        decimals += 1
+        if 0 < 100 * std < 0.5 * 10.0**-decimals:
+            decimals += 1
     return f"{num(100 * mean, decimals)} ± {num(100 * std, decimals)} %"
 
 
@@ -102,11 +97,10 @@ class Comparison:
 
 
 def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
-    """Compare two sets of per-seed results; ``ValueError`` unless each has 2 values or more."""
+    """Compare per-seed results (Welch's standard error, ``sqrt(s_a^2 / n_a + s_b^2 / n_b)``);
+    ``ValueError`` unless each side has 2 values or more."""
     if len(a) < 2 or len(b) < 2:
-        raise ValueError(
-            f"a comparison needs at least 2 seeds on each side, got {len(a)} and {len(b)}"
-        )
+        raise ValueError(f"compare needs at least 2 seeds per side, got {len(a)} and {len(b)}")
     mean_a, std_a = mean_std(a)
     mean_b, std_b = mean_std(b)
     return Comparison(mean_a, mean_b, math.sqrt(std_a**2 / len(a) + std_b**2 / len(b)))

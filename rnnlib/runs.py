@@ -1,11 +1,10 @@
 """Saved training runs, reused exactly when nothing that could change them has changed.
 
-A run is saved as ``<root>/<name>-s<seed>-<key>/`` holding ``model.pt`` (the ``state_dict``,
-read with ``torch.load(weights_only=True)``) and ``run.json`` (the key material, history,
-metrics and what is needed to use the model on new input), written to a temporary folder renamed
-when complete. The key hashes the model and training configurations, the seed, the data, the
-initial embedding table and the code of every module (``source_fingerprint``: docstrings and
-comments left out); an unparseable saved run is trained again with a warning."""
+A run is saved as ``<root>/<name>-s<seed>-<key>/``, written to a temporary folder renamed when
+complete: ``model.pt`` (the ``state_dict``, read with ``weights_only=True``) and ``run.json``
+(the key material, history, metrics and what is needed to use the model on new input). The key
+hashes the model and training configurations, the seed, the data, the initial embedding table
+and the code of every module, docstrings and comments aside (``source_fingerprint``)."""
 
 from __future__ import annotations
 
@@ -18,8 +17,9 @@ import re
 import time
 import unicodedata
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -31,6 +31,7 @@ from .utils import atomic_directory, atomic_write_text
 RUN_FILE = "run.json"
 WEIGHTS_FILE = "model.pt"
 PACKAGE_DIR = Path(__file__).resolve().parent
+T = TypeVar("T")
 CONFIG_TYPES = {cls.__name__: cls for cls in (ClassifierConfig, Seq2SeqConfig)}
 
 
@@ -100,6 +101,23 @@ def config_from_dict(payload: dict[str, Any]) -> ClassifierConfig | Seq2SeqConfi
     return CONFIG_TYPES[kind].from_dict(payload)
 
 
+def _read(file: Path, problem: str, read: Callable[[Path], T]) -> T:
+    """``read(file)``; an error other than ``PermissionError`` (a half-written or foreign file)
+    becomes a ``ValueError`` naming ``file``, the ``problem`` and its cause."""
+    try:
+        return read(file)
+    except PermissionError:
+        raise
+    except Exception as err:
+        raise ValueError(f"{file} {problem} ({type(err).__name__}: {err})") from err
+
+
+def _payload_and_model(file: Path) -> tuple[dict[str, Any], nn.Module]:
+    """A ``run.json`` payload and a fresh model of the configuration it names."""
+    payload = json.loads(file.read_text(encoding="utf-8"))
+    return payload, build_model(config_from_dict(payload["key"]["config"]))
+
+
 def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
     """The model (in eval mode, on the CPU) and the ``run.json`` payload of a saved run folder;
     ``FileNotFoundError`` if ``path`` is not one (no ``run.json`` / ``model.pt``),
@@ -113,26 +131,12 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
                 "runs/<name>-s<seed>-<key> holding run.json and model.pt, saved by "
                 "rnnlib.experiments.train_or_load, e.g. when the notebook runs)"
             )
-    # a half-written or foreign file: say which and why
-    try:
-        payload = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
-        model = build_model(config_from_dict(payload["key"]["config"]))
-    except PermissionError:
-        raise
-    except Exception as err:
-        raise ValueError(
-            f"{path / RUN_FILE} does not describe a saved run ({type(err).__name__}: {err})"
-        ) from err
-    try:
-        state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except PermissionError:
-        raise
-    except Exception as err:
-        raise ValueError(
-            f"{path / WEIGHTS_FILE} does not hold the weights of the model in {RUN_FILE} "
-            f"({type(err).__name__}: {err})"
-        ) from err
+    payload, model = _read(path / RUN_FILE, "does not describe a saved run", _payload_and_model)
+    _read(
+        path / WEIGHTS_FILE,
+        f"does not hold the weights of the model in {RUN_FILE}",
+        lambda file: model.load_state_dict(torch.load(file, map_location="cpu", weights_only=True)),
+    )
     return model.eval(), payload
 
 

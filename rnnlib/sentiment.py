@@ -48,10 +48,6 @@ def truncate(
     return list(tokens[:head]) + list(tokens[len(tokens) - (max_len - head) :])  # tail may be 0
 
 
-def _tokenizer_args(tokenizer: Tokenizer) -> dict[str, Any]:
-    return {"pattern": tokenizer.pattern, "normalization": tokenizer.normalization}
-
-
 @dataclass
 class SentimentData:
     """Encoded IMDB splits, their vocabulary, ``prepare_sentiment_data``'s arguments (``settings``)
@@ -65,7 +61,7 @@ class SentimentData:
     stats: dict[str, Any] = field(default_factory=dict)
     train_indices: np.ndarray | None = None  # rows of the official training split used
     val_indices: np.ndarray | None = None
-    tokenizer: dict[str, Any] = field(default_factory=lambda: _tokenizer_args(Tokenizer()))
+    tokenizer: dict[str, Any] = field(default_factory=lambda: Tokenizer().settings())
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -100,13 +96,12 @@ def prepare_sentiment_data(
     max_examples: int | None = None,
     tokenizer: Tokenizer | None = None,
 ) -> SentimentData:
-    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``). The validation
-    split (``val_size`` reviews, seeded) is carved out of the official training split; with a
-    ``movie`` column it takes whole movies, as the official test split does (Maas et al. 2011),
-    so that it does not reward memorising a movie's names and plot words. The vocabulary comes
-    from the remaining training reviews only, before truncation. ``max_examples`` keeps a seeded
-    subset of each split (smoke runs); ``tokenizer``, the one that made the ``tokens`` column, is
-    recorded for ``predict``."""
+    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``). Validation
+    (``val_size`` reviews, seeded) comes out of the official training split, by whole movies
+    when there is a ``movie`` column, as the official test split does (Maas et al. 2011), so
+    that it does not reward memorising a movie's names and plot words. The vocabulary comes from
+    the remaining training reviews, before truncation. ``max_examples`` keeps a seeded subset
+    of each split (smoke runs); ``tokenizer`` (the one that made ``tokens``) goes to ``predict``."""
     if truncation not in TRUNCATION_SIDES:
         raise ValueError(f"unknown truncation side {truncation!r}; allowed are {TRUNCATION_SIDES}")
     if max_examples is not None and max_examples < 1:
@@ -162,7 +157,7 @@ def prepare_sentiment_data(
         stats=stats,
         train_indices=indices["train"],
         val_indices=indices["val"],
-        tokenizer=_tokenizer_args(tokenizer or Tokenizer()),
+        tokenizer=(tokenizer or Tokenizer()).settings(),
     )
 
 
@@ -180,42 +175,37 @@ def cached_word2vec(
     data: SentimentData,
     *,
     dim: int,
-    window: int = 5,
-    min_count: int = 5,
-    epochs: int = 5,
-    workers: int = 1,
-    seed: int = 0,
+    folder: str | os.PathLike,
     include_unsup: bool = True,
-    folder: str | os.PathLike | None = None,
     retrain: bool = False,
     log: Callable[[str], Any] | None = print,
+    **options: Any,
 ):
-    """``train_word2vec`` on ``word2vec_corpus``, saved in ``<folder>/word2vec-<dim>d-<key>/``
-    (the key covers the settings and training rows) and read back next time unless ``retrain``."""
+    """``train_word2vec`` (``dim`` and ``options``: ``window``, ``seed``...) on
+    ``word2vec_corpus``, saved as ``<folder>/word2vec-<dim>d-<key>.bin`` (the key covers the
+    settings and training rows) and read back next time unless ``retrain``."""
     from .embeddings import load_vectors, save_vectors, train_word2vec
     from .runs import fingerprint
 
     log = log or (lambda message: None)
-    options = dict(dim=dim, window=window, min_count=min_count, epochs=epochs, workers=workers)
     rows = fingerprint(np.asarray(data.train_indices).tolist())
     sizes = {s: len(dataset_dict[s]) for s in dataset_dict}
-    settings = dict(options, seed=seed, include_unsup=include_unsup, train_rows=rows, sizes=sizes)
-    target = None if folder is None else Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}"
-    if target is not None and target.is_dir() and not retrain:
+    settings = dict(options, dim=dim, include_unsup=include_unsup, train_rows=rows, sizes=sizes)
+    target = Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}.bin"
+    if target.is_file() and not retrain:
         try:
             vectors = load_vectors(target)
-        except (FileNotFoundError, ValueError) as err:  # incomplete or foreign: train again
+        except ValueError as err:  # truncated or foreign: train again
             warnings.warn(f"{err}; training Word2Vec again", stacklevel=2)
         else:
             log(f"word2vec {dim}d: loaded from {target}")
             return vectors
     start = time.perf_counter()
     corpus = word2vec_corpus(dataset_dict, data, include_unsup=include_unsup)
-    vectors = train_word2vec(corpus, **options, seed=seed)
+    vectors = train_word2vec(corpus, dim=dim, **options)
     seconds = time.perf_counter() - start
     log(f"word2vec {dim}d: {len(vectors):,} words from {len(corpus):,} reviews in {seconds:.0f} s")
-    if target is not None:
-        save_vectors(vectors, target)
+    save_vectors(vectors, target)
     return vectors
 
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from nltk.tokenize import RegexpTokenizer
-
-from .data.fetch import StrPath, decode_utf8
-from .utils import atomic_write_text
 
 PAD, UNK, SOS, EOS = "<pad>", "<unk>", "<sos>", "<eos>"
 KNOWN_SPECIALS = (PAD, UNK, SOS, EOS)
 
-# Runs of letters (with combining marks) and digits with inner apostrophes ("don't" carries
-# negation), and "!"/"?", which carry sentiment; all other punctuation is dropped.
+# Words with inner apostrophes ("don't" carries negation) and "!"/"?", which carry sentiment.
 WORD_PATTERN = r"[^\W_]+(?:'[^\W_]+)*|[!?]"
 # Characters written for an apostrophe in reviews ("don’t", "don´t", "don`t"): read as "'".
 APOSTROPHES = "\u2019\u2018\u00b4`"
@@ -30,11 +24,9 @@ _APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 
 
 class Tokenizer:
-    """Normalise (``normalization``, a ``unicodedata`` form or ``None``), lowercase, drop
-    ``<br />`` tags, read typographic apostrophes as ``'`` and split into words of Unicode
-    letters and digits ("cliché" stays whole; inner apostrophes too: "don't") and the tokens
-    ``!`` and ``?``. ``ValueError`` for a text without tokens.
-    """
+    """Normalise (``normalization``: a ``unicodedata`` form or ``None``), lowercase, drop ``<br>``,
+    read typographic apostrophes as ``'`` and split into words of letters and digits with inner
+    apostrophes ("cliché", "don't") and ``!``/``?``. ``ValueError`` for a text without tokens."""
 
     def __init__(self, pattern: str = WORD_PATTERN, *, normalization: str | None = "NFC") -> None:
         if normalization is not None and normalization not in NORMALIZATIONS:
@@ -64,15 +56,14 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"Tokenizer(pattern={self.pattern!r}, normalization={self.normalization!r})"
 
+    def settings(self) -> dict[str, str | None]:
+        """The arguments that make this tokenizer again: ``Tokenizer(**settings)``."""
+        return {"pattern": self.pattern, "normalization": self.normalization}
+
     # Pickled (so fingerprinted by ``datasets``) as settings and version alone: nltk compiles
     # the regexp lazily, which would change the fingerprint after use.
     def __getstate__(self) -> dict:
-        return {
-            "pattern": self.pattern,
-            "normalization": self.normalization,
-            "apostrophes": APOSTROPHES,
-            "version": TOKENIZER_VERSION,
-        }
+        return self.settings() | {"apostrophes": APOSTROPHES, "version": TOKENIZER_VERSION}
 
     def __setstate__(self, state: dict) -> None:
         # An older state (pattern only) gets today's behaviour, and so today's fingerprint.
@@ -115,15 +106,13 @@ class Vocab:
             counts.update(tokens)
         if not counts:
             raise ValueError("Vocab.build got no tokens: pass the tokenised training data")
-        kept = sorted(
-            (t for t, c in counts.items() if c >= min_freq and t not in specials),
-            key=lambda t: (-counts[t], t),
-        )
+        kept = [t for t, c in counts.items() if c >= min_freq and t not in specials]
         if not kept:
             raise ValueError(
                 f"no token occurs min_freq={min_freq} times ({len(counts)} distinct tokens "
                 "seen): lower min_freq or use more data"
             )
+        kept.sort(key=lambda t: (-counts[t], t))
         return cls(kept[:max_size], specials)
 
     def __len__(self) -> int:
@@ -159,13 +148,9 @@ class Vocab:
     def encode(self, tokens: Sequence[str], *, add_eos: bool = False) -> list[int]:
         unk = self.stoi.get(UNK)
         if unk is None and (missing := [t for t in tokens if t not in self.stoi]):
-            raise KeyError(
-                f"tokens {missing[:5]} are not in the vocabulary, which has no {UNK!r} for them"
-            )
+            raise KeyError(f"tokens {missing[:5]} are not in the vocabulary, nor is {UNK!r}")
         ids = [self.stoi.get(t, unk) for t in tokens]
-        if add_eos:
-            ids.append(self.eos_idx)
-        return ids
+        return [*ids, self.eos_idx] if add_eos else ids
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Tokens for ``ids``; ``IndexError`` for an id outside the vocabulary."""
@@ -183,18 +168,3 @@ class Vocab:
     @classmethod
     def from_state(cls, state: dict[str, list[str]]) -> Vocab:
         return cls(state["tokens"], state["specials"])
-
-    def save(self, path: StrPath) -> None:
-        """Write ``state()`` as UTF-8 JSON, through a temporary file renamed when done."""
-        atomic_write_text(path, json.dumps(self.state(), ensure_ascii=False))
-
-    @classmethod
-    def load(cls, path: StrPath) -> Vocab:
-        """A vocabulary written by ``save``; ``ValueError`` naming ``path`` for any other file
-        (not UTF-8, not JSON, wrong fields), ``FileNotFoundError`` if it does not exist."""
-        hint = "save one with Vocab.save"
-        text = decode_utf8(Path(path).read_bytes(), f"{path} is not a saved Vocab", hint)
-        try:
-            return cls.from_state(json.loads(text))
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise ValueError(f"{path} is not a saved Vocab ({err}); {hint}") from err

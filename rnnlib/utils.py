@@ -25,14 +25,14 @@ def set_seed(seed: int) -> None:
 
 
 def choose_device(preferred: str | None = None) -> torch.device:
-    """``cuda`` when available (or when asked for), else ``cpu``."""
-    if preferred is not None:
-        if preferred not in ("cpu", "cuda") and not preferred.startswith("cuda:"):
-            raise ValueError(f"unknown device {preferred!r}; use 'cpu', 'cuda' or 'cuda:N'")
-        if preferred.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device {preferred!r} was asked for but CUDA is not available")
-        return torch.device(preferred)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """``cuda`` if available, else ``cpu``; or ``preferred`` (``ValueError`` if unknown/absent)."""
+    if preferred is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if preferred not in ("cpu", "cuda") and not preferred.startswith("cuda:"):
+        raise ValueError(f"unknown device {preferred!r}; use 'cpu', 'cuda' or 'cuda:N'")
+    if preferred.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {preferred!r} was asked for but CUDA is not available")
+    return torch.device(preferred)
 
 
 def num_trainable_parameters(model: nn.Module) -> int:
@@ -43,17 +43,14 @@ def num_trainable_parameters(model: nn.Module) -> int:
 def split_indices(
     n: int, val_size: int | float, seed: int, *, groups: Sequence | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random split of ``range(n)`` into sorted (train, validation) index arrays.
-
-    ``val_size`` is a count or a fraction in (0, 1). With ``groups`` (one label per item), whole
-    groups go to validation in a seeded order until it holds ``val_size`` items or more.
-    ``ValueError`` when either side would be empty."""
-    if isinstance(val_size, float):
-        if not 0.0 < val_size < 1.0:
-            raise ValueError(f"a fractional val_size must be in (0, 1), got {val_size}")
-        n_val = round(val_size * n)
-    else:
-        n_val = int(val_size)
+    """Seeded random split of ``range(n)`` into sorted (train, validation) index arrays, with
+    ``val_size`` a count or a fraction in (0, 1). With ``groups`` (one label per item), whole groups
+    go to validation in a seeded order until it holds ``val_size`` items or more. ``ValueError``
+    when either side would be empty."""
+    fractional = isinstance(val_size, float)
+    if fractional and not 0.0 < val_size < 1.0:
+        raise ValueError(f"a fractional val_size must be in (0, 1), got {val_size}")
+    n_val = round(val_size * n) if fractional else int(val_size)
     if not 0 < n_val < n:
         raise ValueError(f"val_size {val_size} leaves no training or no validation data (n={n})")
     rng = np.random.default_rng(seed)
@@ -88,14 +85,20 @@ def atomic_directory(final: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path``, then rename it to ``path``."""
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``, renamed to it if the block succeeds, else removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to a temporary file beside ``path``, then rename it to ``path``."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

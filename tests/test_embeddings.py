@@ -186,18 +186,30 @@ def test_save_and_load_vectors_round_trip(tmp_path):
     from rnnlib.embeddings import load_vectors, save_vectors
 
     kv = _vectors()
-    folder = save_vectors(kv, tmp_path / "w2v")
-    assert sorted(p.name for p in folder.iterdir()) == ["vectors.npy", "words.json"]
-    loaded = load_vectors(folder)
+    path = save_vectors(kv, tmp_path / "w2v.bin")
+    loaded = load_vectors(path)
     assert loaded.index_to_key == kv.index_to_key and loaded.vector_size == 5
+    assert loaded.vectors.dtype == np.float32
     np.testing.assert_array_equal(loaded.vectors, kv.vectors)
     vocab = Vocab(["cat", "pear", "unseen"])
     assert torch.equal(embedding_matrix(vocab, loaded)[0], embedding_matrix(vocab, kv)[0])
-    # A plain mapping works too, and saving again replaces the folder as a whole.
-    save_vectors({"über": np.ones(3), "b": np.zeros(3)}, folder)
-    again = load_vectors(folder)
+    # A plain mapping works too, and saving again replaces the file.
+    save_vectors({"über": np.ones(3), "b": np.zeros(3)}, path)
+    again = load_vectors(path)
     assert again.index_to_key == ["über", "b"] and again.vector_size == 3
-    assert [p.name for p in tmp_path.iterdir()] == ["w2v"]  # no temporary folder left
+    assert [p.name for p in tmp_path.iterdir()] == ["w2v.bin"]  # no temporary file left
+
+
+def test_save_vectors_rejects_what_the_format_cannot_hold(tmp_path):
+    from rnnlib.embeddings import save_vectors
+
+    with pytest.raises(ValueError, match="no word vectors"):
+        save_vectors({}, tmp_path / "v.bin")
+    with pytest.raises(ValueError, match=r"\['new york'\] are empty or hold white space"):
+        save_vectors({"new york": np.ones(2), "b": np.ones(2)}, tmp_path / "v.bin")
+    with pytest.raises(ValueError, match="inconsistent dimensions"):
+        save_vectors({"a": np.ones(2), "b": np.ones(3)}, tmp_path / "v.bin")
+    assert list(tmp_path.iterdir()) == []
 
 
 class _Planted:
@@ -213,73 +225,54 @@ class _Planted:
 def test_load_vectors_never_unpickles_a_planted_file(tmp_path):
     import pickle
 
-    from rnnlib.embeddings import load_vectors, save_vectors
+    from rnnlib.embeddings import load_vectors
 
     marker = tmp_path / "code-ran"
-    # 1. A folder holding only a gensim-style pickle (as older versions wrote) is refused.
-    legacy = tmp_path / "legacy"
-    legacy.mkdir()
-    (legacy / "vectors.kv").write_bytes(pickle.dumps(_Planted(marker)))
-    with pytest.raises(FileNotFoundError, match=r"vectors\.kv.*never loaded"):
-        load_vectors(legacy)
-    # 2. A pickle planted beside good arrays is ignored.
-    folder = save_vectors(_vectors(), tmp_path / "good")
-    (folder / "vectors.kv").write_bytes(pickle.dumps(_Planted(marker)))
-    assert load_vectors(folder).vector_size == 5
-    # 3. A matrix file replaced by a pickled object array is an error, not code run.
-    np.save(folder / "vectors.npy", np.array([_Planted(marker)], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match=r"vectors\.npy is not a plain float32 matrix"):
-        load_vectors(folder)
+    planted = tmp_path / "w2v.bin"
+    planted.write_bytes(pickle.dumps(_Planted(marker)))
+    with pytest.raises(ValueError, match=r"w2v\.bin is not a complete word2vec binary file"):
+        load_vectors(planted)
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "one-word-less", "not-utf8", "no-matrix"])
+@pytest.mark.parametrize("damage", ["truncated", "header-only", "text", "not-finite", "missing"])
 def test_a_damaged_vector_store_is_a_clear_error(tmp_path, damage):
-    import json
-
     from rnnlib.embeddings import load_vectors, save_vectors
 
-    folder = save_vectors(_vectors(), tmp_path / "w2v")
-    matrix, words = folder / "vectors.npy", folder / "words.json"
+    path = save_vectors(_vectors(), tmp_path / "w2v.bin")
+    data = path.read_bytes()
+    error, pattern = ValueError, r"w2v\.bin is not a complete word2vec binary file"
     if damage == "truncated":
-        matrix.write_bytes(matrix.read_bytes()[:-40])
-        error, pattern = ValueError, r"vectors\.npy is not a plain float32 matrix or is truncated"
-    elif damage == "one-word-less":
-        meta = json.loads(words.read_text(encoding="utf-8"))
-        meta["words"].pop()
-        meta["count"] -= 1
-        words.write_text(json.dumps(meta), encoding="utf-8")
-        error, pattern = ValueError, r"vectors\.npy has shape \(8, 5\), but .*words\.json lists 7"
-    elif damage == "not-utf8":
-        words.write_bytes(b'{"words": ["caf\xe9"]}')
-        error, pattern = ValueError, r"words\.json is unreadable"
+        path.write_bytes(data[:-40])
+    elif damage == "header-only":
+        path.write_bytes(data[: data.index(b"\n") + 1])
+    elif damage == "text":
+        path.write_text("hello world\n", encoding="utf-8")
+    elif damage == "not-finite":
+        save_vectors({"a": np.array([1.0, np.nan])}, path)
+        pattern = r"w2v\.bin holds non-finite values"
     else:
-        matrix.unlink()
-        error, pattern = FileNotFoundError, r"w2v holds no saved word vectors.*vectors\.npy"
+        path.unlink()
+        error, pattern = FileNotFoundError, r"w2v\.bin is not a file"
     with pytest.raises(error, match=pattern):
-        load_vectors(folder)
-    with pytest.raises(FileNotFoundError, match=r"nowhere is not a folder"):
-        load_vectors(tmp_path / "nowhere")
+        load_vectors(path)
 
 
 def test_save_vectors_keeps_the_old_store_when_writing_fails(tmp_path, monkeypatch):
+    from gensim.models import KeyedVectors
+
     from rnnlib.embeddings import load_vectors, save_vectors
 
-    folder = save_vectors({"a": np.ones(2)}, tmp_path / "w2v")
+    path = save_vectors({"a": np.ones(2)}, tmp_path / "w2v.bin")
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "save", disk_full)
+    monkeypatch.setattr(KeyedVectors, "save_word2vec_format", disk_full)
     with pytest.raises(OSError, match="No space"):
-        save_vectors({"b": np.zeros(2)}, folder)
-    assert load_vectors(folder).index_to_key == ["a"]
-    assert [p.name for p in tmp_path.iterdir()] == ["w2v"]
-    other = tmp_path / "results"
-    other.mkdir()
-    (other / "notes.txt").write_text("keep me")
-    with pytest.raises(ValueError, match=r"refusing to replace .*results.*notes\.txt"):
-        save_vectors({"a": np.ones(2)}, other)
+        save_vectors({"b": np.zeros(2)}, path)
+    assert load_vectors(path).index_to_key == ["a"]
+    assert [p.name for p in tmp_path.iterdir()] == ["w2v.bin"]
 
 
 def test_glove_file_that_is_not_utf8_names_the_line(tmp_path):

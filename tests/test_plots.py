@@ -69,7 +69,6 @@ def test_history_best_and_format():
         history.best  # noqa: B018
     history.best_epoch = 2
     assert history.best == history.epochs[1]
-    assert history.total_seconds == 6.0
     assert history.seconds_per_epoch == 2.0
     with pytest.raises(ValueError, match="no epoch"):
         History().seconds_per_epoch  # noqa: B018

@@ -292,7 +292,8 @@ def test_config_is_json_and_rebuilds_the_same_model():
     assert cfg == model.config
     rebuilt = Seq2Seq(cfg)
     rebuilt.load_state_dict(model.state_dict())
-    assert rebuilt.has_attention and not make_model(False).has_attention
+    assert isinstance(rebuilt.decoder, AttentionDecoderModule)
+    assert isinstance(make_model(False).decoder, DecoderModule)
     src, lengths = padded_batch()
     with torch.no_grad():
         torch.testing.assert_close(rebuilt.eval()(src, lengths)[0], model(src, lengths)[0])
@@ -330,7 +331,7 @@ def test_unknown_or_missing_config_fields_raise():
 @pytest.mark.parametrize("attention", [False, True])
 def test_decoder_starts_from_the_joined_encoder_states(attention):
     model = make_model(attention)
-    assert model.decoder.hidden_size == model.encoder.output_size == 2 * H
+    assert model.decoder.hidden_size == 2 * model.encoder.hidden_size == 2 * H
     assert model.decoder.lstm_cell.hidden_size == 2 * H
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import io
 import os
 import secrets
 import urllib.error
@@ -122,15 +123,14 @@ def decode_utf8(data: bytes, where: str, hint: str) -> str:
         ) from err
 
 
-def utf8_lines(path: StrPath, hint: str) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of a UTF-8 file; a decoding error names ``path:line``."""
-    with open(path, "rb") as f:
+def utf8_lines(path: StrPath, hint: str, data: bytes | None = None) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a UTF-8 file or its bytes ``data``; errors name ``path:line``."""
+    with open(path, "rb") if data is None else io.BytesIO(data) as f:
         for number, raw in enumerate(f, start=1):
             yield number, decode_utf8(raw, f"{path}:{number}", hint)
 
 
-# Failures of the transfer itself (not of the disk we write to): unreachable host, HTTP error,
-# a connection reset, a stalled server (socket timeout), a response cut short.
+# Failures of the transfer, not of our disk: no host, HTTP error, reset, stall, response cut short.
 _TRANSFER_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException)
 
 

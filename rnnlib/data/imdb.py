@@ -2,8 +2,7 @@
 
 Reads ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`` and ``aclImdb/train/unsup`` from an
 extracted folder or straight from the ``.tar.gz``. Parsed splits are cached as a Hugging Face
-``DatasetDict`` keyed by every source file, built under a file lock and verified on each load.
-"""
+``DatasetDict`` keyed by every source file, built under a file lock and verified on each load."""
 
 from __future__ import annotations
 
@@ -94,7 +93,15 @@ def _member_name(source: Path, member: tarfile.TarInfo) -> str:
     )
 
 
-def _folder_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+def _files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    """``(name, where, read)`` of every file of an archive, or of a folder (no links out of it)."""
+    if not source.is_dir():
+        with tarfile.open(source, "r:gz") as archive:
+            for member in archive:
+                name = _member_name(source, member)
+                if member.isfile():
+                    yield name, f"{name} in {source}", archive.extractfile(member).read
+        return
     root = source.resolve()
     inside = functools.cache(lambda path: path.resolve().is_relative_to(root))
     readme = [source / "README"] if (source / "README").is_file() else []
@@ -107,20 +114,11 @@ def _folder_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]
         yield f"aclImdb/{file.relative_to(source).as_posix()}", str(file), file.read_bytes
 
 
-def _archive_files(source: Path) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
-    with tarfile.open(source, "r:gz") as archive:
-        for member in archive:
-            name = _member_name(source, member)
-            if member.isfile():
-                yield name, f"{name} in {source}", archive.extractfile(member).read
-
-
 def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
     """``(name, where, bytes)`` of every review, urls file and the README of a folder or
     archive: ``name`` like ``aclImdb/train/pos/0_9.txt``, ``where`` the file for a person."""
-    files = _folder_files if source.is_dir() else _archive_files
     try:
-        for name, where, read in files(source):
+        for name, where, read in _files(source):
             if name == README or _MEMBER.search(name) or _URLS.search(name):
                 yield name, where, read()
     except PermissionError as err:
@@ -140,39 +138,37 @@ def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
 
 def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dict[str, list]]:
     """All reviews as columns per split, ``{split: {"id", "rating", "label", "movie", "text"}}``,
-    rows ordered by (label, id). With ``official`` (by default, when the README says v1.0) every
-    review folder must hold its official count (12,500 per label and split, 50,000 unlabelled),
-    otherwise some reviews. ``CorruptDataError`` names what is missing, a duplicate review id, a
-    review that is not UTF-8, an archive member outside ``aclImdb/`` or a truncated archive;
-    ``PermissionError`` an unreadable file."""
+    rows by (label, id). Each review folder must hold a review or, with ``official`` (default:
+    the README says v1.0), its official count (12,500 per label and split, 50,000 unlabelled).
+    ``CorruptDataError`` names what is missing, a duplicate id, a non-UTF-8 review, a member
+    outside ``aclImdb/`` or a truncated archive; ``PermissionError`` an unreadable file."""
     source = Path(source)
     rows: dict[str, list[dict]] = {s: [] for s in ("train", "test", "unsup")}
     counts = dict.fromkeys(OFFICIAL_COUNTS, 0)
-    seen: dict[tuple[str, int], str] = {}
-    readme = ""
+    seen: dict[tuple[str, int], str] = {}  # (folder, review id) -> file name
     movies: dict[str, list[str]] = {}  # "train/pos" -> movie id of each review id
+    readme = ""
     for name, where, data in _iter_files(source):
         if name == README:
             readme = data[:200].decode("utf-8", errors="replace")
-            continue
-        if urls := _URLS.search(name):
+        elif urls := _URLS.search(name):
             lines = decode_utf8(data, where, "the file is damaged").splitlines()
             movies["/".join(urls.groups())] = [
                 m.group(1) if (m := _MOVIE.search(line)) else "" for line in lines
             ]
-            continue
-        split, label, review_id, rating = _MEMBER.search(name).groups()
-        folder, split = f"{split}/{label}", "unsup" if label == "unsup" else split
-        text = decode_utf8(data, where, "the review file is damaged; use the official one.")
-        row = {"id": int(review_id), "rating": int(rating), "label": LABELS[label], "text": text}
-        if (key := (folder, row["id"])) in seen:
-            raise CorruptDataError(
-                f"{source}: duplicate review id {row['id']} in {folder}: {seen[key]} and "
-                f"{name}; remove the extra file (one file per id) or use the official data."
-            )
-        seen[key] = name
-        rows[split].append(row)
-        counts[folder] += 1
+        else:
+            split, label, review_id, rating = _MEMBER.search(name).groups()
+            folder, split = f"{split}/{label}", "unsup" if label == "unsup" else split
+            text = decode_utf8(data, where, "the review file is damaged; use the official one.")
+            row = {"id": int(review_id), "rating": int(rating), "label": LABELS[label]}
+            if (key := (folder, row["id"])) in seen:
+                raise CorruptDataError(
+                    f"{source}: duplicate review id {row['id']} in {folder}: {seen[key]} and "
+                    f"{name}; remove the extra file (one file per id) or use the official data."
+                )
+            seen[key] = name
+            rows[split].append({**row, "text": text, "folder": folder})
+            counts[folder] += 1
     if official is None:
         official = readme.startswith(OFFICIAL_README)
     if official:
@@ -190,16 +186,12 @@ def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dic
             f"{source} is not the IMDB archive or is incomplete for {kind}: {'; '.join(problems)}. "
             f"Extract the archive again (or delete it and run again to download it){fix}"
         )
-    for split, rs in rows.items():  # by (label, id); the movie of each where the urls file says it
+    for rs in rows.values():  # by (label, id), each with its movie where the urls file names it
         rs.sort(key=operator.itemgetter("label", "id"))
         for row in rs:
-            known = movies.get(_folder(split, row["label"]), [])
+            known = movies.get(row["folder"], [])
             row["movie"] = known[row["id"]] if row["id"] < len(known) else ""
     return {s: {c: [r[c] for r in rs] for c in COLUMN_TYPES} for s, rs in rows.items()}
-
-
-def _folder(split: str, label: int) -> str:
-    return "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[label]}"
 
 
 def source_fingerprint(source: StrPath) -> str:
@@ -257,9 +249,8 @@ def imdb_cache_folder(source: StrPath, *, official: bool | None = None) -> Path:
 
 
 def _trusted(what: str, cached: Callable, rebuild: Callable, redo: str):
-    """``cached()`` or else ``rebuild()``, both ``(result, problem or None)``: a problem of the
-    cached result is a ``CorruptCacheWarning`` (``what`` is unusable; ``redo``), one of the
-    rebuilt result a ``CorruptDataError``."""
+    """``cached()``, else ``rebuild()``, each ``(result, problem or None)``; a cached problem is
+    a ``CorruptCacheWarning`` (``what``, ``redo``), a rebuilt one a ``CorruptDataError``."""
     result, problem = cached()
     if problem is not None:  # stacklevel 3: the caller of load_imdb or tokenize_imdb
         warnings.warn(f"{what} is unusable: {problem}. {redo}", CorruptCacheWarning, stacklevel=3)
@@ -334,40 +325,35 @@ def _load_verified(target: Path):
     return dataset_dict, None
 
 
-def _tokenize_split(split: str, dataset, tokenizer, num_proc: int | None, **options):
-    """``(tokenised split, problem or None)``: ``Dataset.map`` adds ``tokens`` and
-    ``num_tokens``; a result of the wrong size or without them is a problem."""
-    result = dataset.map(
-        _tokenize_batch,
-        batched=True,
-        batch_size=1000,
-        fn_kwargs={"tokenizer": tokenizer, "split": split},
-        num_proc=num_proc,
-        desc=f"tokenise {split}",
-        **options,
-    )
+def _tokenize_split(split: str, dataset, tokenizer, num_proc: int | None, *, cached: bool):
+    """``(split with tokens and num_tokens, problem or None)`` by ``Dataset.map`` (from its cache
+    if ``cached``); a problem: an unreadable cache, the wrong number of rows, missing columns."""
+    import pyarrow
+
+    try:
+        result = dataset.map(
+            _tokenize_batch,
+            batched=True,
+            batch_size=1000,
+            fn_kwargs={"tokenizer": tokenizer, "split": split},
+            num_proc=num_proc,
+            desc=f"tokenise {split}",
+            load_from_cache_file=None if cached else False,  # None: as datasets' caching is set
+        )
+    except (OSError, pyarrow.ArrowException) as err:
+        if not cached:
+            raise
+        return None, f"it cannot be read ({type(err).__name__}: {err})"
     if result.num_rows != dataset.num_rows:
         return result, f"it holds {result.num_rows} rows, the split has {dataset.num_rows}"
     missing = {"tokens", "num_tokens"} - set(result.column_names)
     return result, f"it lacks the column(s) {sorted(missing)}" if missing else None
 
 
-def _cached_tokenization(split: str, dataset, tokenizer, num_proc: int | None):
-    """``_tokenize_split`` from ``map``'s cache where it has one; a cache that cannot be read is
-    a problem (the tokenizer's own errors are raised)."""
-    import pyarrow
-
-    try:
-        return _tokenize_split(split, dataset, tokenizer, num_proc)
-    except (OSError, pyarrow.ArrowException) as err:
-        return None, f"it cannot be read ({type(err).__name__}: {err})"
-
-
 def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
-    """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``, kept in
-    a cached split's folder (fingerprinted by the tokenizer) and read back once checked; a damaged
-    one is reported (``CorruptCacheWarning`` naming the folder) and redone. A review without
-    tokens is a ``CorruptDataError`` naming its file."""
+    """Add ``tokens`` and ``num_tokens`` to every split with ``Dataset.map``, cached in the split's
+    folder (keyed by the tokenizer) and checked when read back; a damaged cache is redone with a
+    ``CorruptCacheWarning`` naming it. ``CorruptDataError`` names a review without tokens."""
     import datasets
 
     tokenised = datasets.DatasetDict()
@@ -376,8 +362,8 @@ def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
         args = (split, dataset, tokenizer, num_proc)
         tokenised[split] = _trusted(
             f"the tokenised {split!r} split cached in {' and '.join(folders) or 'memory'}",
-            functools.partial(_cached_tokenization, *args),
-            functools.partial(_tokenize_split, *args, load_from_cache_file=False),
+            functools.partial(_tokenize_split, *args, cached=True),
+            functools.partial(_tokenize_split, *args, cached=False),
             "Tokenising it again.",
         )
     if hasattr(dataset_dict, "source"):
@@ -428,4 +414,5 @@ def _describe_review(batch: dict[str, list], i: int, split: str) -> str:
     where = f"review id {review_id} of the {split} split"
     if label not in FOLDER_OF_LABEL:
         return where
-    return f"aclImdb/{_folder(split, label)}/{review_id}_{rating}.txt ({where})"
+    folder = "train/unsup" if split == "unsup" else f"{split}/{FOLDER_OF_LABEL[label]}"
+    return f"aclImdb/{folder}/{review_id}_{rating}.txt ({where})"

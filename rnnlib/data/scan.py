@@ -31,8 +31,7 @@ addprim_jump test 1531555 8147ae2651422c701162e174d9d66158daa57858a26b30317ac617
 addprim_turn_left train 3974537 1b3fed86055dd7689d217f1b90cc8960aeb1cf200f4f209dc47935761b05304c
 addprim_turn_left test 173679 15a82c2d25ac7c3c1fff7e18051fb085974ef3617de895c520d02144396a10e2
 """
-# "<folder>/<file>" -> (size, SHA-256): a download is kept, and a local copy read, only when it
-# matches.
+# "<folder>/<file>" -> (size, SHA-256): what a download, or an official copy read, must match.
 SCAN_FILES: dict[str, tuple[int, str]] = {
     f"{_FOLDERS[split]}/tasks_{part}_{split}.txt": (int(size), sha256)
     for split, part, size, sha256 in map(str.split, _PINS.strip().splitlines())
@@ -66,12 +65,24 @@ def parse_scan_line(line: str, *, where: str = "<line>") -> Pair:
     return source, target
 
 
-def read_scan_file(path: StrPath) -> list[Pair]:
-    """All pairs of one SCAN file (blank lines skipped); ``CorruptDataError`` naming the file
-    (and line) when it is not UTF-8 text, a line is not a SCAN pair, or it holds no pairs."""
+def read_scan_file(path: StrPath, *, published: str | None = None) -> list[Pair]:
+    """All pairs of one SCAN file (blank lines skipped). ``CorruptDataError`` naming the file
+    (and line) when it is not UTF-8 text, a line is not a SCAN pair, it holds no pairs, or, with
+    ``published`` (a key of ``SCAN_FILES``), it is not that published file (size and SHA-256)."""
+    data = Path(path).read_bytes()
+    if published is not None:
+        size, sha256 = SCAN_FILES[published]
+        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+            found = f"{len(data):,} bytes" if len(data) != size else "the same size, other bytes"
+            raise CorruptDataError(
+                f"{path} is not the published SCAN file {published} ({found}; the published "
+                f"one has {size:,}): it is truncated, damaged or edited. Delete it to download it "
+                f"again, copy {SCAN_BASE_URL}/{published} in its place, or pass official=False to "
+                "read a modified copy."
+            )
     pairs = [
         parse_scan_line(line, where=f"{path}:{number}")
-        for number, line in utf8_lines(path, "it is not a SCAN file or it is damaged")
+        for number, line in utf8_lines(path, "it is not a SCAN file or it is damaged", data)
         if line.strip()
     ]
     if not pairs:
@@ -88,11 +99,9 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
     folder, *names = SCAN_SPLITS[split]
 
     def places(root: Path) -> list[tuple[Path, tuple[Path, ...] | None]]:
-        found = []
-        for base in (root / "SCAN" / folder, root / folder, root):
-            files = tuple(base / name for name in names)
-            found.append((base, files if all(f.is_file() for f in files) else None))
-        return found
+        bases = (root / "SCAN" / folder, root / folder, root)
+        found = [(base, tuple(base / name for name in names)) for base in bases]
+        return [(base, files if all(f.is_file() for f in files) else None) for base, files in found]
 
     def fetch(root: Path) -> tuple[Path, ...]:
         files = []
@@ -102,37 +111,22 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
             files.append(download(url, dest, size=size, sha256=sha256))
         return tuple(files)
 
-    what = f"SCAN split {split!r} ({', '.join(names)})"
-    return locate(path, places, what, fetch)
-
-
-def check_published(path: StrPath, name: str) -> None:
-    """``CorruptDataError`` unless the file at ``path`` is the published SCAN file ``name``
-    (``"<folder>/<file>"``, a key of ``SCAN_FILES``): same size and SHA-256."""
-    size, sha256 = SCAN_FILES[name]
-    data = Path(path).read_bytes()
-    if len(data) == size and hashlib.sha256(data).hexdigest() == sha256:
-        return
-    found = f"{len(data):,} bytes" if len(data) != size else "the same size, other bytes"
-    raise CorruptDataError(
-        f"{path} is not the published SCAN file {name} ({found}; the published one has "
-        f"{size:,}): it is truncated, damaged or edited. Delete it to download it again, copy "
-        f"{SCAN_BASE_URL}/{name} in its place, or pass official=False to read a modified copy."
-    )
+    return locate(path, places, f"SCAN split {split!r} ({', '.join(names)})", fetch)
 
 
 def load_scan(
     split: str = "simple", path: StrPath | None = None, *, official: bool = True
 ) -> ScanPairs:
-    """``{"train": pairs, "test": pairs}`` of a SCAN split (see ``locate_scan``), as a
-    ``ScanPairs`` that names the files read. With ``official``, each file must be the published
-    one (``check_published``: a truncated copy would otherwise read as fewer pairs, the last
-    one cut short); ``official=False`` reads any copy in SCAN's format."""
+    """``{"train": pairs, "test": pairs}`` of a SCAN split (``locate_scan``), as ``ScanPairs``
+    naming the files read. With ``official``, each must be the published file (a truncated copy
+    would read as fewer pairs, the last cut short); else any copy in SCAN's format is read."""
     files = dict(zip(("train", "test"), locate_scan(split, path), strict=True))
-    if official:
-        for file in files.values():
-            check_published(file, f"{SCAN_SPLITS[split][0]}/{file.name}")
-    return ScanPairs({part: read_scan_file(file) for part, file in files.items()}, files)
+    folder = SCAN_SPLITS[split][0]
+    pairs = {
+        part: read_scan_file(file, published=f"{folder}/{file.name}" if official else None)
+        for part, file in files.items()
+    }
+    return ScanPairs(pairs, files)
 
 
 # ------------------------------------------------------------------------------ the grammar
@@ -179,9 +173,8 @@ def _clauses(words: list[str]) -> list[list[int]]:
 
 
 def interpret(command: str | list[str]) -> list[str]:
-    """The action sequence that a SCAN command means, e.g. ``"jump left"`` ->
-    ``["I_TURN_LEFT", "I_JUMP"]``; ``ValueError`` naming the command (and, in a command of two
-    phrases, the phrase) for text outside the grammar."""
+    """The actions a SCAN command means, e.g. ``"jump left"`` -> ``["I_TURN_LEFT", "I_JUMP"]``;
+    ``ValueError`` naming the command (and the phrase, in one of two) outside the grammar."""
     words = command.split() if isinstance(command, str) else list(command)
     text = " ".join(words)
     joins = [w for w in words if w in CONJUNCTIONS]

@@ -1,20 +1,13 @@
-"""Sequence-to-sequence models for SCAN (Part 2 of the assignment, Activities 4-8): the
-assignment's templates, with their TODOs completed and their slips fixed.
+"""Sequence-to-sequence models for SCAN (Part 2, Activities 4-8): the assignment's templates,
+completed, with their slips fixed: the batch size comes from the input (a global ``BATCH_SIZE``
+breaks on a smaller last batch), ``start_idx`` is a buffer that moves with the module, and both
+decoders return ``(logits, attention)`` (``None`` without attention), so one training loop serves
+both.
 
-* ``Encoder``: embedding + **bidirectional** LSTM over the packed source.
-* ``DecoderModule`` (Sutskever et al., 2014): the text asks for a bidirectional decoder, but a
-  decoder generates left to right, feeding back its own prediction: it cannot read the future.
-  An ``LSTMCell`` of size ``2H``, its state started from the encoder's joined final states (no
-  projection).
-* ``AttentionModule``: scaled dot-product attention over the encoder states (no parameters).
-* ``AttentionDecoderModule``: ``P_t = W_vocab([h_t; O_t])``, and, as the text asks, ``O_t`` also
-  feeds the decoder LSTM at the next step (*input feeding*, Luong et al. 2015).
-
-Slips fixed: the batch size comes from the input (the global ``BATCH_SIZE`` breaks on a smaller
-last batch); ``start_idx`` is a buffer that moves with the module (not ``.to(DEVICE)`` on a
-global); both decoders return ``(logits, attention)`` (every step's attention weights, for
-Activity 8; ``None`` without attention), so one training loop serves both.
-"""
+The text asks for a bidirectional decoder, but a decoder generates left to right from its own
+predictions and cannot read the future: ``DecoderModule`` is an ``LSTMCell`` of size ``2H``
+started from the encoder's joined final states. As the text asks, ``AttentionDecoderModule`` also
+feeds ``O_t`` back to the LSTM at the next step (*input feeding*, Luong et al. 2015)."""
 
 from __future__ import annotations
 
@@ -54,15 +47,10 @@ class Encoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
 
-    @property
-    def output_size(self) -> int:
-        return 2 * self.hidden_size
-
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
-        """``src [B, S]`` ids, ``src_lengths [B]`` ->
-        ``(all_states [B, S, 2H], (h_last [B, 2H], c_last [B, 2H]))``; states at padded
-        positions are zeros, and the final states are those at each sequence's real end
-        (for the backward direction, its state after reading the first token)."""
+        """``src [B, S]``, ``src_lengths [B]`` -> ``(all_states [B, S, 2H], (h_last, c_last))``,
+        ``[B, 2H]`` each: zeros at padded positions; final states at each sequence's real end
+        (backward direction: after reading the first token)."""
         embedded = self.dropout(self.embedding(src))  # [B, S, E]
         packed_out, (h_n, c_n) = self.lstm(pack(embedded, src_lengths))
         # all_states [B, S, 2H]; h_n, c_n [2 (directions), B, H], in the batch's original order
@@ -74,8 +62,7 @@ class Encoder(nn.Module):
 class AttentionModule(nn.Module):
     """Scaled dot-product attention: ``softmax(q·K^T / sqrt(m)) V`` with ``K = V`` (no params).
     Padded source positions score ``-inf`` before the softmax, so their weight is exactly 0. A
-    decoder calls ``prepare`` once per batch and ``attend`` at every step (one ``baddbmm``, one
-    softmax, one ``bmm``); ``forward`` does both."""
+    decoder calls ``prepare`` once per batch and ``attend`` at every step; ``forward`` does both."""
 
     def forward(
         self,
@@ -121,10 +108,12 @@ class _GreedyDecoder(nn.Module):
     """The decoding loop shared by both decoders; each subclass defines one step (``_step``)
     and may offer a faster route for full teacher forcing (``_teacher_forced``)."""
 
-    embeddings_table: nn.Embedding
     start_idx: torch.Tensor
 
-    def _register_common(self, start_idx: int, eos_idx: int | None, dropout: float) -> None:
+    def __init__(self, embeddings_table, hidden_size, start_idx, eos_idx, dropout) -> None:
+        super().__init__()
+        self.embeddings_table = embeddings_table
+        self.hidden_size = hidden_size
         if eos_idx == start_idx:
             raise ValueError("start_idx and eos_idx must differ")
         # a buffer moves with .to(device) and is saved in the state dict
@@ -140,8 +129,7 @@ class _GreedyDecoder(nn.Module):
         raise NotImplementedError
 
     def _teacher_forced(self, state, targets, context):
-        """``(logits, attention)`` by a faster route for full teacher forcing, or ``None`` (here)
-        to decode step by step."""
+        """``(logits, attention)`` by a faster route, or ``None`` (here) to decode step by step."""
         return None
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
@@ -167,13 +155,11 @@ class _GreedyDecoder(nn.Module):
     ):
         """Decode a batch: ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``.
 
-        ``targets [B, T]`` (gold ids ending with ``<eos>``, padded) turns on training mode:
-        exactly ``T`` steps, each example fed at each step the gold previous token with
-        probability ``teacher_forcing_ratio`` and its own greedy prediction otherwise. Without
-        ``targets``: free-running greedy decoding (never a gold token) for at most ``max_len``
-        steps, stopping early once every sequence has emitted ``<eos>`` (if ``stop_at_eos``).
-        Returns ``(logits [B, T', V], attention [B, T', S] or None)``.
-        """
+        With ``targets [B, T]`` (gold ids ending with ``<eos>``, padded): ``T`` steps, each
+        example fed at each step the gold previous token with probability
+        ``teacher_forcing_ratio``, else its own greedy prediction. Without: free-running greedy
+        decoding for at most ``max_len`` steps, stopping once every sequence has emitted ``<eos>``
+        (if ``stop_at_eos``). Returns ``(logits [B, T', V], attention [B, T', S] or None)``."""
         if not 0.0 <= teacher_forcing_ratio <= 1.0:
             raise ValueError(f"teacher_forcing_ratio {teacher_forcing_ratio} is not in [0, 1]")
         if targets is None and teacher_forcing_ratio > 0:
@@ -185,8 +171,7 @@ class _GreedyDecoder(nn.Module):
         check_eos = targets is None and stop_at_eos and self.eos_idx is not None
         state = (final_enc_hidden_states, final_enc_cell_states)  # ([B, 2H], [B, 2H])
         context = self._context(all_enc_hidden_states, src_mask)
-        # each decoder's shortcut, with fewer operations than the loop below (same numbers; with
-        # dropout, the same distribution), or None to decode step by step
+        # each decoder's faster route (same numbers; with dropout, same distribution) or None
         forced = targets is not None and teacher_forcing_ratio == 1.0
         if forced and (result := self._teacher_forced(state, targets, context)) is not None:
             return result
@@ -231,10 +216,7 @@ class DecoderModule(_GreedyDecoder):
         eos_idx: int | None = None,
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
-        self.embeddings_table = embeddings_table
-        self.hidden_size = hidden_size
-        self._register_common(start_idx, eos_idx, dropout)
+        super().__init__(embeddings_table, hidden_size, start_idx, eos_idx, dropout)
         # layer mapping the decoder state to the output vocabulary: D -> V
         self.W_vocab = nn.Linear(hidden_size, tgt_vocab_size)
         # recurrent decoder: input = embedding of the previous token (E), state size D
@@ -246,9 +228,8 @@ class DecoderModule(_GreedyDecoder):
         return P_t, (h_t, c_t), None, None
 
     def _teacher_forced(self, state, targets, context):
-        """With full teacher forcing every input is the gold previous token, known in advance,
-        so the same ``lstm_cell`` runs over the whole sequence in one fused call (``torch.lstm``
-        with the cell's weights) instead of one step at a time: the same numbers, faster."""
+        """All inputs are known in advance: ``lstm_cell``'s weights run over the whole sequence
+        in one fused ``torch.lstm`` call instead of step by step (same numbers, faster)."""
         inputs = self._gold_inputs(targets)  # [B, T, E]
         hx = tuple(s.unsqueeze(0) for s in state)  # (h0, c0), [1, B, D] each
         weights = list(self.lstm_cell.parameters())  # weight_ih, weight_hh, bias_ih, bias_hh
@@ -274,16 +255,13 @@ class AttentionDecoderModule(_GreedyDecoder):
         eos_idx: int | None = None,
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
         if embeddings_size != embeddings_table.embedding_dim:
             raise ValueError(
                 f"embeddings_size {embeddings_size} differs from the table's "
                 f"{embeddings_table.embedding_dim}"
             )
-        self.embeddings_table = embeddings_table
+        super().__init__(embeddings_table, hidden_size, start_idx, eos_idx, dropout)
         self.embeddings_size = embeddings_size
-        self.hidden_size = hidden_size
-        self._register_common(start_idx, eos_idx, dropout)
         # output layer reads [h_t ; O_t]: 2D -> V
         self.W_vocab = nn.Linear(2 * hidden_size, tgt_vocab_size)
         # recurrent decoder: input [emb(y_{t-1}) ; O_{t-1}] (E + D), state size D
@@ -295,8 +273,7 @@ class AttentionDecoderModule(_GreedyDecoder):
         return keys, all_enc_hidden_states
 
     def _recur(self, y_emb, state, O_prev, context):
-        """One step of the recurrence: ``(h_t, c_t)``, ``O_t [B, D]`` and the weights ``[B, S]``;
-        ``O_prev`` is ``None`` at the first step (``O_0 = 0``)."""
+        """``(h_t, c_t)``, ``O_t [B, D]``, weights ``[B, S]``; ``O_prev`` is ``None`` at step 1."""
         keys, values = context
         if O_prev is None:
             O_prev = y_emb.new_zeros(y_emb.size(0), self.hidden_size)  # O_0 = 0: [B, D]
@@ -314,8 +291,8 @@ class AttentionDecoderModule(_GreedyDecoder):
         return self._output(state[0], O_t), state, O_t, weights  # P_t: [B, V]
 
     def _teacher_forced(self, state, targets, context):
-        """Input feeding chains the steps, so the loop stays; with the gold inputs known, they
-        are embedded in one call before it and ``W_vocab`` runs once after it, over all steps."""
+        """Input feeding chains the steps, so the loop stays, but the gold inputs are embedded
+        in one call before it and ``W_vocab`` runs once after it."""
         inputs = self._gold_inputs(targets)  # [B, T, E]
         O_t, steps = None, []
         for y_emb in inputs.unbind(dim=1):  # [B, E]
@@ -327,9 +304,8 @@ class AttentionDecoderModule(_GreedyDecoder):
 
 
 class Seq2Seq(nn.Module):
-    """Encoder + decoder built from a ``Seq2SeqConfig``: ``H = config.hidden_size`` units per
-    encoder direction, a decoder of size ``D = 2H`` (it starts from the encoder's two final states
-    joined), separate source and target embedding tables of size ``config.embedding_dim``."""
+    """Encoder (``H = config.hidden_size`` per direction) + decoder of size ``D = 2H``, with
+    separate source and target embedding tables of size ``config.embedding_dim``."""
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
@@ -350,10 +326,6 @@ class Seq2Seq(nn.Module):
             self.decoder: _GreedyDecoder = AttentionDecoderModule(table, e, *args, **options)
         else:
             self.decoder = DecoderModule(table, *args, **options)
-
-    @property
-    def has_attention(self) -> bool:
-        return isinstance(self.decoder, AttentionDecoderModule)
 
     def forward(
         self,
