@@ -53,7 +53,8 @@ def best_run(runs: Path, kind: str) -> Path:
         ) from None
     except ValueError as err:  # not JSON, or not UTF-8
         raise FileNotFoundError(
-            f"{index} is not valid JSON ({err}); run the notebook again, or use --run"
+            f"{index} names no {kind} run: it is not valid JSON ({err}); run the notebook again, "
+            "or use --run"
         ) from None
     name = chosen.get(kind) if isinstance(chosen, dict) else None
     if not isinstance(name, str) or not name:

@@ -20,8 +20,10 @@ def _positive(name: str, value: Any, *, integer: bool = True, optional: bool = F
     if value is None and optional:
         return
     if not _number(value, int if integer else (int, float)) or value <= 0:
-        allowed = "a positive " + ("integer" if integer else "number")
-        raise ValueError(f"{name} must be {allowed}{' or None' if optional else ''}, got {value!r}")
+        allowed = "a positive integer" if integer else "a positive number"
+        if optional:
+            allowed += " or None"
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
 def _choice(name: str, value: Any, allowed: Collection) -> None:

@@ -22,13 +22,12 @@ def train_word2vec(
     window: int = 5,
     min_count: int = 5,
     epochs: int = 5,
-    workers: int = 1,
+    workers: int = 2,
     seed: int = 0,
 ):
     """``KeyedVectors`` of CBOW Word2Vec trained on ``token_lists``, a re-iterable sequence (a
     list) of training text only (never test reviews). With ``workers=1`` the result is the same
-    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``); more
-    workers train faster, in an order that varies."""
+    in any process (initial vectors are seeded by ``stable_hash``, not Python's ``hash``)."""
     from gensim.models import Word2Vec
 
     options = dict(window=window, min_count=min_count, epochs=epochs, workers=workers)
@@ -145,19 +144,29 @@ def load_glove(path: StrPath, vocab: Vocab, *, seed: int = 0) -> tuple[torch.Ten
     return embedding_matrix(vocab, vectors, seed=seed)
 
 
+def _check_suffix(path: Path) -> None:
+    """``ValueError`` unless ``path`` ends in ``.bin`` (gensim would read, say, ``.gz`` as gzip)."""
+    if path.suffix != ".bin":
+        raise ValueError(f"{path}: name the word vectors' file *.bin (word2vec binary format)")
+
+
 def save_vectors(vectors, path: StrPath) -> Path:
-    """Store ``KeyedVectors`` or a word -> vector mapping at ``path`` in the binary format of
-    Mikolov et al.'s ``word2vec`` tool (gensim's ``save_word2vec_format``; no pickle), through a
-    temporary file renamed when complete. ``ValueError`` for no words, vectors of uneven length
-    or a word with white space (the format ends a word with a space)."""
+    """Store ``KeyedVectors`` or a word -> vector mapping in the ``.bin`` file ``path``, in the
+    binary format of Mikolov et al.'s ``word2vec`` tool (gensim's ``save_word2vec_format``; no
+    pickle), through a temporary file renamed when complete. ``ValueError`` for another suffix,
+    no words, vectors of uneven length, or a word that is not a string or holds white space (the
+    format ends a word with a space)."""
     from gensim.models import KeyedVectors
 
+    path = Path(path)
+    _check_suffix(path)
     words = list(vectors.index_to_key if hasattr(vectors, "index_to_key") else vectors)
     if not words:
         raise ValueError("there are no word vectors to save")
-    if bad := [w for w in words if not w or any(map(str.isspace, w))]:
+    if bad := [w for w in words if not isinstance(w, str) or not w or any(map(str.isspace, w))]:
         raise ValueError(
-            f"words {bad[:5]} are empty or hold white space; the format cannot hold them"
+            f"words {bad[:5]!r} are not strings, are empty or hold white space; the format "
+            "cannot hold them"
         )
     if not hasattr(vectors, "index_to_key"):  # a word -> vector mapping
         table = KeyedVectors(vector_size=_dim(vectors), count=0)
@@ -165,20 +174,33 @@ def save_vectors(vectors, path: StrPath) -> Path:
         vectors = table
     with atomic_file(path) as tmp:
         vectors.save_word2vec_format(str(tmp), binary=True)
-    return Path(path)
+    return path
 
 
 def load_vectors(path: StrPath):
     """Float32 gensim ``KeyedVectors`` stored by ``save_vectors`` (nothing is unpickled).
-    ``FileNotFoundError`` if ``path`` is not a file; ``ValueError`` naming it if it is not a
-    complete word2vec binary file (another format, truncated) or holds NaN or inf."""
+    ``FileNotFoundError`` if ``path`` is not a file; ``ValueError`` naming it for another suffix,
+    or if it is not a complete word2vec binary file: another format, truncated, or holding other
+    than the vectors its header announces (more, fewer, repeated words), or NaN or inf."""
     from gensim.models import KeyedVectors
 
     path = Path(path)
+    _check_suffix(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved word vectors: {path} is not a file (see save_vectors)")
+    size = path.stat().st_size
     try:
+        with open(path, "rb") as file:
+            header = file.readline()
+        count, dim = map(int, header.split())  # "<count> <dim>\n"
+        if count < 1 or dim < 1 or count * (4 * dim + 2) > size - len(header):
+            raise ValueError(f"its header announces {count} vectors of {dim} values")
         vectors = KeyedVectors.load_word2vec_format(str(path), binary=True)
+        words = [w for w in vectors.index_to_key if w is not None]  # None: a repeated word
+        # each record is "<word> " and 4 * dim bytes (the word2vec tool also ends it with "\n")
+        records = sum(len(w.encode("utf-8")) + 1 + 4 * dim for w in words)
+        if len(words) != count or size - len(header) - records not in (0, count):
+            raise ValueError(f"it holds other than the {count} distinct words its header announces")
     except (ValueError, EOFError) as err:  # UnicodeDecodeError is a ValueError
         raise ValueError(
             f"{path} is not a complete word2vec binary file ({type(err).__name__}: {err}); "

@@ -71,7 +71,7 @@ def train_or_load(
     """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected
     on ``data.val``), or read the saved run back from ``store`` when its key matches (unless
     ``retrain``). With ``test`` the selected model is evaluated once on ``data.test``, per
-    example (and saved); else the test set is unused."""
+    example, and saved (also into a saved run that lacks it); else the test set is unused."""
     if isinstance(store, (str, os.PathLike)):
         store = RunStore(store)
     if isinstance(config, ClassifierConfig):

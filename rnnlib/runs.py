@@ -132,10 +132,12 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
                 "rnnlib.experiments.train_or_load, e.g. when the notebook runs)"
             )
     payload, model = _read(path / RUN_FILE, "does not describe a saved run", _payload_and_model)
+
+    def load_weights(file: Path) -> None:
+        model.load_state_dict(torch.load(file, map_location="cpu", weights_only=True))
+
     _read(
-        path / WEIGHTS_FILE,
-        f"does not hold the weights of the model in {RUN_FILE}",
-        lambda file: model.load_state_dict(torch.load(file, map_location="cpu", weights_only=True)),
+        path / WEIGHTS_FILE, f"does not hold the weights of the model in {RUN_FILE}", load_weights
     )
     return model.eval(), payload
 

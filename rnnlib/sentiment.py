@@ -175,24 +175,31 @@ def cached_word2vec(
     data: SentimentData,
     *,
     dim: int,
-    folder: str | os.PathLike,
+    window: int = 5,
+    min_count: int = 5,
+    epochs: int = 5,
+    workers: int = 1,
+    seed: int = 0,
     include_unsup: bool = True,
+    folder: str | os.PathLike | None = None,
     retrain: bool = False,
     log: Callable[[str], Any] | None = print,
-    **options: Any,
 ):
-    """``train_word2vec`` (``dim`` and ``options``: ``window``, ``seed``...) on
-    ``word2vec_corpus``, saved as ``<folder>/word2vec-<dim>d-<key>.bin`` (the key covers the
-    settings and training rows) and read back next time unless ``retrain``."""
+    """``train_word2vec`` on ``word2vec_corpus``, saved as ``<folder>/word2vec-<dim>d-<key>.bin``
+    (the key covers the settings and training rows) and read back next time unless ``retrain``;
+    a saved file that is damaged is reported (a warning) and trained again."""
     from .embeddings import load_vectors, save_vectors, train_word2vec
     from .runs import fingerprint
 
     log = log or (lambda message: None)
+    options = dict(dim=dim, window=window, min_count=min_count, epochs=epochs, workers=workers)
     rows = fingerprint(np.asarray(data.train_indices).tolist())
     sizes = {s: len(dataset_dict[s]) for s in dataset_dict}
-    settings = dict(options, dim=dim, include_unsup=include_unsup, train_rows=rows, sizes=sizes)
-    target = Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}.bin"
-    if target.is_file() and not retrain:
+    settings = dict(options, seed=seed, include_unsup=include_unsup, train_rows=rows, sizes=sizes)
+    target = None
+    if folder is not None:
+        target = Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}.bin"
+    if target is not None and target.is_file() and not retrain:
         try:
             vectors = load_vectors(target)
         except ValueError as err:  # truncated or foreign: train again
@@ -202,10 +209,11 @@ def cached_word2vec(
             return vectors
     start = time.perf_counter()
     corpus = word2vec_corpus(dataset_dict, data, include_unsup=include_unsup)
-    vectors = train_word2vec(corpus, dim=dim, **options)
+    vectors = train_word2vec(corpus, **options, seed=seed)
     seconds = time.perf_counter() - start
     log(f"word2vec {dim}d: {len(vectors):,} words from {len(corpus):,} reviews in {seconds:.0f} s")
-    save_vectors(vectors, target)
+    if target is not None:
+        save_vectors(vectors, target)
     return vectors
 
 

@@ -266,7 +266,15 @@ def translate(
         truncated = not ids or ids[-1] != tgt_vocab.eos_idx
         actions = tokens if truncated else tokens[:-1]
         attention = None if weights is None else weights[b]
-        out.append(Translation(command, actions, tokens, attention, truncated))
+        out.append(
+            Translation(
+                command=command,
+                actions=actions,
+                tokens=tokens,
+                attention=attention,
+                truncated=truncated,
+            )
+        )
     return out
 
 

@@ -205,10 +205,14 @@ def test_save_vectors_rejects_what_the_format_cannot_hold(tmp_path):
 
     with pytest.raises(ValueError, match="no word vectors"):
         save_vectors({}, tmp_path / "v.bin")
-    with pytest.raises(ValueError, match=r"\['new york'\] are empty or hold white space"):
+    with pytest.raises(ValueError, match=r"\['new york'\] are not strings, are empty or hold"):
         save_vectors({"new york": np.ones(2), "b": np.ones(2)}, tmp_path / "v.bin")
+    with pytest.raises(ValueError, match=r"\[7\] are not strings"):
+        save_vectors({7: np.ones(2)}, tmp_path / "v.bin")
     with pytest.raises(ValueError, match="inconsistent dimensions"):
         save_vectors({"a": np.ones(2), "b": np.ones(3)}, tmp_path / "v.bin")
+    with pytest.raises(ValueError, match=r"v\.bin\.gz: name the word vectors' file \*\.bin"):
+        save_vectors({"a": np.ones(2)}, tmp_path / "v.bin.gz")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -235,27 +239,54 @@ def test_load_vectors_never_unpickles_a_planted_file(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "header-only", "text", "not-finite", "missing"])
+DAMAGES = ["truncated", "header-only", "text", "not-utf8", "fewer", "more", "huge", "repeated"]
+
+
+@pytest.mark.parametrize("damage", [*DAMAGES, "not-finite", "missing", "suffix"])
 def test_a_damaged_vector_store_is_a_clear_error(tmp_path, damage):
     from rnnlib.embeddings import load_vectors, save_vectors
 
-    path = save_vectors(_vectors(), tmp_path / "w2v.bin")
+    path = save_vectors({"cat": np.ones(3), "dog": np.zeros(3)}, tmp_path / "w2v.bin")
     data = path.read_bytes()
+    header, records = data.split(b"\n", 1)
+    cat = b"cat " + np.ones(3, dtype=np.float32).tobytes()
     error, pattern = ValueError, r"w2v\.bin is not a complete word2vec binary file"
     if damage == "truncated":
-        path.write_bytes(data[:-40])
+        path.write_bytes(data[:-5])
     elif damage == "header-only":
-        path.write_bytes(data[: data.index(b"\n") + 1])
+        path.write_bytes(header + b"\n")
     elif damage == "text":
         path.write_text("hello world\n", encoding="utf-8")
+    elif damage == "not-utf8":
+        path.write_bytes(data.replace(b"cat ", b"c\xe9t "))
+    elif damage == "fewer":  # the header announces one vector, the file holds two
+        path.write_bytes(b"1 3\n" + records)
+    elif damage == "more":  # a third record appended
+        path.write_bytes(data + cat)
+    elif damage == "huge":  # a header that would allocate terabytes
+        path.write_bytes(b"99999999999 300\n" + records)
+    elif damage == "repeated":
+        path.write_bytes(b"2 3\n" + cat + cat)
     elif damage == "not-finite":
         save_vectors({"a": np.array([1.0, np.nan])}, path)
         pattern = r"w2v\.bin holds non-finite values"
-    else:
+    elif damage == "missing":
         path.unlink()
         error, pattern = FileNotFoundError, r"w2v\.bin is not a file"
+    else:
+        path = path.rename(tmp_path / "w2v.bin.gz")
+        pattern = r"w2v\.bin\.gz: name the word vectors' file \*\.bin"
     with pytest.raises(error, match=pattern):
         load_vectors(path)
+
+
+def test_a_file_ending_each_record_with_a_newline_is_read(tmp_path):
+    from rnnlib.embeddings import load_vectors
+
+    path = tmp_path / "c-tool.bin"  # as Mikolov et al.'s word2vec tool writes it
+    rows = [b"%s " % w + np.full(2, v, dtype=np.float32).tobytes() + b"\n" for w, v in [(b"a", 1)]]
+    path.write_bytes(b"1 2\n" + b"".join(rows))
+    assert load_vectors(path)["a"].tolist() == [1.0, 1.0]
 
 
 def test_save_vectors_keeps_the_old_store_when_writing_fails(tmp_path, monkeypatch):

@@ -277,7 +277,13 @@ def test_cached_word2vec_is_trained_once(tmp_path):
     second = cached_word2vec(dd, data, **kwargs)
     assert "loaded from" in lines[-1] and "loaded from" not in lines[0]
     np.testing.assert_array_equal(first["good"], second["good"])
-    assert [p.name.startswith("word2vec-6d-") for p in tmp_path.iterdir()] == [True]
+    (saved,) = tmp_path.iterdir()
+    assert saved.name.startswith("word2vec-6d-") and saved.suffix == ".bin"
+    saved.write_bytes(saved.read_bytes()[:-9])  # cut short: reported, then trained again
+    with pytest.warns(UserWarning, match=r"not a complete word2vec binary file.*training Word2Vec"):
+        third = cached_word2vec(dd, data, **kwargs)
+    np.testing.assert_array_equal(first["good"], third["good"])
+    assert "loaded from" not in lines[-1]
 
 
 def test_validation_holds_whole_groups_only():

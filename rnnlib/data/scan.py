@@ -99,9 +99,11 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
     folder, *names = SCAN_SPLITS[split]
 
     def places(root: Path) -> list[tuple[Path, tuple[Path, ...] | None]]:
-        bases = (root / "SCAN" / folder, root / folder, root)
-        found = [(base, tuple(base / name for name in names)) for base in bases]
-        return [(base, files if all(f.is_file() for f in files) else None) for base, files in found]
+        found = []
+        for base in (root / "SCAN" / folder, root / folder, root):
+            files = tuple(base / name for name in names)
+            found.append((base, files if all(f.is_file() for f in files) else None))
+        return found
 
     def fetch(root: Path) -> tuple[Path, ...]:
         files = []

@@ -110,7 +110,14 @@ class _GreedyDecoder(nn.Module):
 
     start_idx: torch.Tensor
 
-    def __init__(self, embeddings_table, hidden_size, start_idx, eos_idx, dropout) -> None:
+    def __init__(
+        self,
+        embeddings_table: nn.Embedding,
+        hidden_size: int,
+        start_idx: int,
+        eos_idx: int | None,
+        dropout: float,
+    ) -> None:
         super().__init__()
         self.embeddings_table = embeddings_table
         self.hidden_size = hidden_size
