@@ -3,12 +3,9 @@
     python -m rnnlib predict "A wonderful film." "Dull and far too long."
     python -m rnnlib translate "jump twice after walk left"
 
-Both read a saved run only (weights, configuration, vocabulary), never the data sets. Without
-``--run``, they use the runs the notebook chose (``runs/best.json``, written when
-``python3 run.py notebook`` finishes): the sentiment model and the seq2seq model with
-attention with the best validation results."""
-
-from __future__ import annotations
+Both read a saved run only, never the data sets. Without ``--run``, they use the runs that the
+notebook chose by their validation results (``runs/best.json``, written when
+``python3 run.py notebook`` finishes)."""
 
 import argparse
 import json
@@ -22,9 +19,8 @@ KINDS = ("sentiment", "translation")
 
 
 def write_best(runs: Path, chosen: dict[str, Path], *, file: str = BEST_FILE) -> Path:
-    """Record in ``runs/<file>`` (atomically) the run folder ``best_run`` returns for each kind,
-    by name, so that ``runs`` may be moved; ``ValueError`` for an unknown kind or a run outside
-    ``runs``."""
+    """Record in ``runs/<file>`` (atomically) the name of the run folder chosen for each kind (read
+    by ``best_run``); ``ValueError`` for an unknown kind or a run outside ``runs``."""
     runs = Path(runs)
     names = {}
     for kind, path in chosen.items():
@@ -39,8 +35,7 @@ def write_best(runs: Path, chosen: dict[str, Path], *, file: str = BEST_FILE) ->
 
 
 def best_run(runs: Path, kind: str) -> Path:
-    """The saved run the notebook chose for ``kind`` (``"sentiment"`` or ``"translation"``);
-    ``FileNotFoundError`` saying how to make one when there is none."""
+    """The notebook's run for ``kind``; else ``FileNotFoundError`` saying how to make one."""
     index = runs / BEST_FILE
     try:
         chosen = json.loads(index.read_text(encoding="utf-8"))

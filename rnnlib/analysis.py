@@ -1,8 +1,6 @@
 """Diagnostics for Activity 3: how far back the gradient reaches in a recurrent classifier (a
 vanilla RNN's vanishes roughly geometrically with the distance; gated cells keep it flatter)."""
 
-from __future__ import annotations
-
 import numpy as np
 import torch
 from torch import nn
@@ -55,11 +53,10 @@ def input_gradient_norms(
 
 
 def recurrent_spectral_norms(model: nn.Module) -> dict[str, float]:
-    """``{name: ||W_hh||_2}``, the spectral norm (largest singular value) of each ``weight_hh*``
-    parameter (per layer and direction of a torch RNN, LSTM or GRU, gates stacked). A vanilla
-    RNN's gradient through time can grow only if it exceeds 1 (Pascanu et al., 2013); a gated
-    cell's stacked matrix is no such factor. ``ValueError`` if no parameter is named
-    ``weight_hh*`` (a parametrised one, e.g. under ``weight_norm``, is named otherwise)."""
+    """``{name: ||W_hh||_2}``, the spectral norm of each ``weight_hh*`` parameter (per layer and
+    direction, gates stacked). A vanilla RNN's gradient through time can grow only if it exceeds
+    1 (Pascanu et al., 2013); a gated cell's stacked matrix is no such factor. ``ValueError`` if
+    no parameter is named ``weight_hh*`` (one parametrised by ``weight_norm`` is not)."""
     norms = {
         name: torch.linalg.matrix_norm(p.detach().cpu().double(), ord=2).item()
         for name, p in model.named_parameters()

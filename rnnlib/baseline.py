@@ -3,8 +3,6 @@ Bigrams") with a logistic loss: binary word and bigram features scaled by their 
 log-count ratio ``r = log((p / |p|_1) / (q / |q|_1))`` (``p``/``q``: smoothed counts in
 positive/negative training reviews), and L2 logistic regression with ``C`` chosen on validation."""
 
-from __future__ import annotations
-
 import time
 from collections.abc import Sequence
 from typing import Any

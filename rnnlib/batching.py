@@ -1,8 +1,6 @@
 """Length-bucketed batches (little compute spent on padding), padding collate functions, and
 packing, so that a recurrent layer's final state is the one at each sequence's last token."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,11 +12,10 @@ PAD_IDX = 0  # rnnlib.text.Vocab always puts <pad> at id 0
 
 
 class BucketBatchSampler(Sampler[list[int]]):
-    """Batches of indices whose sequences have similar lengths, every index in exactly one.
-
-    With ``shuffle``, the indices are permuted with ``seed + epoch`` (see :meth:`set_epoch`),
-    cut into chunks of ``batch_size * bucket_factor``, each chunk sorted by length and split
-    into batches, and the batches shuffled. Without it, batches are in order of length."""
+    """Batches of indices whose sequences have similar lengths, every index in exactly one. With
+    ``shuffle``, the indices are permuted with ``seed + epoch`` (``set_epoch``), cut into chunks
+    of ``batch_size * bucket_factor``, each sorted by length and split into batches, and the
+    batches shuffled. Without it, batches are in order of length."""
 
     def __init__(
         self,

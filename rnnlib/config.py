@@ -1,8 +1,6 @@
 """Frozen configurations of the models and of training, with closed-form parameter counts. Each
 field is checked when made (``ValueError`` naming it, its value and what is allowed)."""
 
-from __future__ import annotations
-
 import dataclasses
 from collections.abc import Collection, Mapping
 from typing import Any, Self
@@ -21,9 +19,7 @@ def _positive(name: str, value: Any, *, integer: bool = True, optional: bool = F
         return
     if not _number(value, int if integer else (int, float)) or value <= 0:
         allowed = "a positive integer" if integer else "a positive number"
-        if optional:
-            allowed += " or None"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+        raise ValueError(f"{name} must be {allowed}{' or None' if optional else ''}, got {value!r}")
 
 
 def _choice(name: str, value: Any, allowed: Collection) -> None:
@@ -80,9 +76,7 @@ class ClassifierConfig(_Config):
         dense_size: if set, a ``Linear + ReLU`` layer of this size before the output layer.
         dropout: locked dropout on embeddings, between layers and before the dense/output layers.
         pad_idx: id of ``<pad>``: its embedding row is zero and gets no gradient.
-        freeze_embeddings: keep the embedding table fixed (not trainable).
-        orthogonal_init: initialise each gate block of ``W_hh`` as an orthogonal matrix.
-    """
+        orthogonal_init: initialise each gate block of ``W_hh`` as an orthogonal matrix."""
 
     vocab_size: int
     embedding_dim: int = 100
@@ -132,13 +126,11 @@ class Seq2SeqConfig(_Config):
 
     Attributes:
         src_vocab_size, tgt_vocab_size: vocabulary sizes, special tokens included.
-        sos_idx, eos_idx: ids of ``<sos>`` and ``<eos>`` in the target vocabulary.
-        pad_idx: id of ``<pad>`` in both vocabularies.
+        pad_idx, sos_idx, eos_idx: ids of ``<pad>`` (in both vocabularies), ``<sos>``, ``<eos>``.
         attention: scaled dot-product attention with input feeding.
         embedding_dim, hidden_size: ``E`` (both embeddings) and the encoder's ``H`` per
             direction; the decoder has ``D = 2H``.
-        dropout: dropout on embeddings and before ``W_vocab``.
-    """
+        dropout: dropout on embeddings and before ``W_vocab``."""
 
     src_vocab_size: int
     tgt_vocab_size: int
@@ -162,10 +154,8 @@ class Seq2SeqConfig(_Config):
         _fraction("dropout", self.dropout, closed=False)
 
     def parameter_count(self) -> dict[str, int]:
-        """Trainable parameters by component, from the formulas (``D = 2H``): encoder embedding
-        ``V_s E``; BiLSTM ``2 [4H (E + H) + 8H]``; decoder embedding ``V_t E``; LSTMCell
-        ``4D (I + D) + 8D`` with ``I = E`` (basic) or ``E + D`` (input feeding); attention 0;
-        ``W_vocab`` ``(D + 1) V_t`` (basic) or ``(2D + 1) V_t`` (attention)."""
+        """Trainable parameters by component, in closed form (``D = 2H``; two biases per LSTM;
+        input feeding adds ``D`` to the LSTMCell's input; attention has none)."""
         e, h, vt = self.embedding_dim, self.hidden_size, self.tgt_vocab_size
         d = 2 * h
         decoder_input, vocab_input = (e + d, 2 * d) if self.attention else (e, d)
@@ -193,10 +183,8 @@ class TrainConfig(_Config):
         schedule: ``"constant"``, or ``"cosine"`` (``CosineAnnealingLR``, per update, to 0 at
             the end of ``max_epochs``).
         patience: stop after this many epochs without a better validation score (``None``: never).
-        step_loss_weight: sentiment only: weight ``w`` of the per-step (target replication)
-            loss, ``(1 - w) * final + w * per-step``.
-        teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token.
-    """
+        step_loss_weight: sentiment only: weight of the per-step loss (see ``SentimentTask``).
+        teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token."""
 
     max_epochs: int = 10
     batch_size: int = 64

@@ -1,8 +1,6 @@
 """Pretrained word vectors for the embedding layer: in-domain Word2Vec (Mikolov et al. 2013,
 gensim) and GloVe files (Pennington et al. 2014), stored without pickle."""
 
-from __future__ import annotations
-
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -59,10 +57,9 @@ def _dim(vectors: Mapping[str, np.ndarray]) -> int:
 
 def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Tensor, dict]:
     """``(weights [len(vocab), dim], info)``: row ``i`` is the vector of ``vocab.itos[i]`` in
-    ``vectors`` (gensim ``KeyedVectors`` or a word -> vector mapping). Words without one and
-    specials other than ``<pad>`` get seeded normal rows with the known vectors' standard
-    deviation, ``<pad>`` gets zeros. ``info``: ``found``, ``words``, ``coverage``, ``dim``,
-    ``init_std`` and ``missing_examples`` (up to 10)."""
+    ``vectors`` (gensim ``KeyedVectors`` or a word -> vector mapping); words without one and
+    specials get seeded normal rows with the known vectors' standard deviation, ``<pad>`` zeros.
+    ``info``: ``found``, ``words``, ``coverage``, ``dim``, ``init_std``, ``missing_examples``."""
     dim = int(getattr(vectors, "vector_size", None) or _dim(vectors))
     weights = np.zeros((len(vocab), dim), dtype=np.float32)
     found = np.zeros(len(vocab), dtype=bool)
@@ -85,9 +82,8 @@ def embedding_matrix(vocab: Vocab, vectors, *, seed: int = 0) -> tuple[torch.Ten
 
 
 def reduce_dim(weights: torch.Tensor, dim: int, *, pad_idx: int = 0) -> torch.Tensor:
-    """A ``[vocab, d]`` table projected on its top ``dim`` principal components (PCA), so one
-    Word2Vec run serves every smaller size; the ``pad_idx`` row stays zero. ``ValueError`` for
-    another shape or ``dim``."""
+    """A ``[vocab, d]`` table on its top ``dim`` principal components (PCA), so one Word2Vec run
+    serves every smaller size; row ``pad_idx`` stays 0. ``ValueError`` for bad shape or ``dim``."""
     if weights.dim() != 2:
         raise ValueError(f"weights must be [vocab, dim], got shape {tuple(weights.shape)}")
     if not 1 <= dim <= weights.shape[1]:
@@ -151,11 +147,9 @@ def _check_suffix(path: Path) -> None:
 
 
 def save_vectors(vectors, path: StrPath) -> Path:
-    """Store ``KeyedVectors`` or a word -> vector mapping in the ``.bin`` file ``path``, in the
-    binary format of Mikolov et al.'s ``word2vec`` tool (gensim's ``save_word2vec_format``; no
-    pickle), through a temporary file renamed when complete. ``ValueError`` for another suffix,
-    no words, vectors of uneven length, or a word that is not a string or holds white space (the
-    format ends a word with a space)."""
+    """Store ``KeyedVectors`` or a word -> vector mapping atomically in the ``.bin`` file ``path``,
+    in the binary format of Mikolov et al.'s ``word2vec`` tool (no pickle). ``ValueError`` for
+    another suffix, no words, uneven vectors, or a word not a string or holding white space."""
     from gensim.models import KeyedVectors
 
     path = Path(path)

@@ -2,8 +2,6 @@
 in worker processes of one thread each (a recurrent training run does not keep two cores busy:
 on 2 cores, two runs at once finish 1.2x to 1.6x sooner than one after the other)."""
 
-from __future__ import annotations
-
 import multiprocessing
 import os
 import time
@@ -29,8 +27,7 @@ from .utils import num_trainable_parameters, set_seed
 @dataclass
 class Run:
     """One trained configuration and seed: the model (selected weights), history, test metrics
-    (``None`` if not evaluated; ``"correct"``: whether each test example was right) and where
-    it is saved."""
+    (``None`` if not evaluated; ``"correct"`` per test example) and where it is saved."""
 
     name: str
     seed: int
@@ -68,10 +65,9 @@ def train_or_load(
     device: torch.device | str = "cpu",
     log: Callable[[str], Any] | None = print,
 ) -> Run:
-    """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected
-    on ``data.val``), or read the saved run back from ``store`` when its key matches (unless
-    ``retrain``). With ``test`` the selected model is evaluated once on ``data.test``, per
-    example, and saved (also into a saved run that lacks it); else the test set is unused."""
+    """Train ``config`` on ``data`` with ``train`` and ``seed`` (``rnnlib.train.fit``, selected on
+    ``data.val``), or read back the saved run of ``store`` with the same key (unless ``retrain``).
+    With ``test``, the selected model is evaluated once per example on ``data.test`` and saved."""
     if isinstance(store, (str, os.PathLike)):
         store = RunStore(store)
     if isinstance(config, ClassifierConfig):
@@ -82,6 +78,7 @@ def train_or_load(
         raise ValueError(f"no task for a {type(config).__name__}; pass a model configuration")
     key = run_key(config, train, seed=seed, data=data.fingerprint, pretrained=pretrained)
     saved = store.load(name, key) if store is not None and not retrain else None
+    path = None
     if saved is not None:
         model, record, path = saved
         model.to(device)
@@ -113,18 +110,10 @@ def train_or_load(
             store.update(path, test=record["test"])
     if saved is None and store is not None:
         path = store.save(name, key, model, record)
+    history = History.from_dict(record["history"])
+    results = {k: record[k] for k in ("test", "train_seconds", "inference")}
     return Run(
-        name=name,
-        seed=seed,
-        config=config,
-        train=train,
-        model=model,
-        history=History.from_dict(record["history"]),
-        test=record["test"],
-        train_seconds=record["train_seconds"],
-        inference=record["inference"],
-        path=path if store is not None else None,
-        loaded=saved is not None,
+        name, seed, config, train, model, history, **results, path=path, loaded=saved is not None
     )
 
 
@@ -157,9 +146,7 @@ def pool_workers(workers: int | None = None, *, device: torch.device | str = "cp
 
 
 def process_pool(workers: int | None = None, *, device: torch.device | str = "cpu") -> Executor:
-    """An executor (a context manager) for ``train_or_load`` jobs: on CPU with ``workers > 1``
-    (default: one per core), spawned processes with one torch thread each, flushing denormals;
-    with one worker or on CUDA, an ``InlineExecutor``."""
+    """An ``InlineExecutor``, or spawned one-thread processes if ``pool_workers`` is above 1."""
     workers = pool_workers(workers, device=device)
     if workers == 1:
         return InlineExecutor()
@@ -169,10 +156,8 @@ def process_pool(workers: int | None = None, *, device: torch.device | str = "cp
 
 class Experiments:
     """Named configurations, each trained with every seed of ``seeds`` by ``train_or_load`` in
-    ``pool``; ``runs(name)`` waits for a configuration's runs (in seed order).
-
-    ``submit`` returns at once; a configuration that depends on others is submitted once their
-    ``runs`` returned. ``store``, ``retrain`` and ``device`` go to every run."""
+    ``pool`` (with ``store``, ``retrain`` and ``device``). ``submit`` returns at once; ``runs``
+    waits for a configuration's runs, so one that depends on others is submitted after them."""
 
     def __init__(
         self,
@@ -200,8 +185,7 @@ class Experiments:
         test: bool = True,
         seeds: tuple[int, ...] | None = None,
     ) -> None:
-        """Start training ``config`` with every seed (``seeds``, when given, replaces the
-        default ones for this configuration); ``ValueError`` if ``name`` is taken."""
+        """Start ``config`` with every seed (or ``seeds``); ``ValueError`` for a taken ``name``."""
         if name in self._futures:
             raise ValueError(f"an experiment named {name!r} was already submitted")
         options = {"pretrained": pretrained, "test": test, **self.options}

@@ -1,7 +1,5 @@
 """Training history: one row of metrics per epoch, the loss of every update, the best epoch."""
 
-from __future__ import annotations
-
 from dataclasses import asdict, dataclass, field
 
 
@@ -40,7 +38,7 @@ class History:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, payload: dict) -> History:
+    def from_dict(cls, payload: dict) -> "History":
         return cls(list(payload["epochs"]), list(payload["step_losses"]), payload.get("best_epoch"))
 
 

@@ -1,8 +1,6 @@
 """Figures for the notebook: learning curves over seeds, and attention heatmaps. Labels are
 arguments (the notebook's are in Spanish); figures fit a notebook column (9 inches)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -83,8 +81,7 @@ def plot_attention(
     ylabel: str = "output step",
     colorbar_label: str = "attention weight",
 ):
-    """Heatmap of attention weights ``[output steps, source tokens]`` with token labels and a
-    labelled colour bar; ``ValueError`` if the shape does not match the tokens."""
+    """Heatmap of attention weights, ``[output steps, source tokens]``; ``ValueError`` otherwise."""
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (len(output_tokens), len(source_tokens)):
         raise ValueError(

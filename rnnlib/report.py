@@ -1,8 +1,6 @@
 """Numbers for the notebook's Spanish prose (``1.234.567``, ``86,3 %``), and comparisons over
 seeds: a difference of means is real beyond two Welch standard errors, else it is seed noise."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,8 +38,7 @@ def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 
 
 
 def signed_points(difference: float, decimals: int = 1) -> str:
-    """Difference of two fractions in percentage points: ``0.031`` -> ``"+3,1 pp"``; one that
-    rounds to zero has no sign (``"0,0 pp"``, not ``"−0,0 pp"``)."""
+    """Difference of fractions in points, ``0.031`` -> ``"+3,1 pp"``; unsigned if it rounds to 0."""
     points = num(abs(100 * difference), decimals)
     if points == num(0, decimals):
         return f"{points} pp"
@@ -97,8 +94,7 @@ class Comparison:
 
 
 def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
-    """Compare per-seed results (Welch's standard error, ``sqrt(s_a^2 / n_a + s_b^2 / n_b)``);
-    ``ValueError`` unless each side has 2 values or more."""
+    """Compare per-seed results by Welch's standard error; ``ValueError`` for < 2 values a side."""
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"compare needs at least 2 seeds per side, got {len(a)} and {len(b)}")
     mean_a, std_a = mean_std(a)

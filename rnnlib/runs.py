@@ -1,12 +1,8 @@
-"""Saved training runs, reused exactly when nothing that could change them has changed.
-
-A run is saved as ``<root>/<name>-s<seed>-<key>/``, written to a temporary folder renamed when
-complete: ``model.pt`` (the ``state_dict``, read with ``weights_only=True``) and ``run.json``
-(the key material, history, metrics and what is needed to use the model on new input). The key
-hashes the model and training configurations, the seed, the data, the initial embedding table
-and the code of every module, docstrings and comments aside (``source_fingerprint``)."""
-
-from __future__ import annotations
+"""Saved training runs, reused when nothing that could change them has changed. A run is the folder
+``<root>/<name>-s<seed>-<key>/``, written atomically: ``model.pt`` (the ``state_dict``, read with
+``weights_only=True``) and ``run.json`` (the key material, history, metrics and what is needed to
+use the model on new input). The key hashes the configurations, seed, data, initial embedding table
+and the code of every module but its docstrings and comments."""
 
 import ast
 import functools
@@ -17,9 +13,10 @@ import re
 import time
 import unicodedata
 import warnings
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,7 +28,6 @@ from .utils import atomic_directory, atomic_write_text
 RUN_FILE = "run.json"
 WEIGHTS_FILE = "model.pt"
 PACKAGE_DIR = Path(__file__).resolve().parent
-T = TypeVar("T")
 CONFIG_TYPES = {cls.__name__: cls for cls in (ClassifierConfig, Seq2SeqConfig)}
 
 
@@ -101,21 +97,16 @@ def config_from_dict(payload: dict[str, Any]) -> ClassifierConfig | Seq2SeqConfi
     return CONFIG_TYPES[kind].from_dict(payload)
 
 
-def _read(file: Path, problem: str, read: Callable[[Path], T]) -> T:
-    """``read(file)``; an error other than ``PermissionError`` (a half-written or foreign file)
-    becomes a ``ValueError`` naming ``file``, the ``problem`` and its cause."""
+@contextmanager
+def _reading(file: Path, problem: str) -> Iterator[Path]:
+    """Yield ``file``; an error of the block other than ``PermissionError`` (a half-written or
+    foreign file) becomes a ``ValueError`` naming ``file``, the ``problem`` and its cause."""
     try:
-        return read(file)
+        yield file
     except PermissionError:
         raise
     except Exception as err:
         raise ValueError(f"{file} {problem} ({type(err).__name__}: {err})") from err
-
-
-def _payload_and_model(file: Path) -> tuple[dict[str, Any], nn.Module]:
-    """A ``run.json`` payload and a fresh model of the configuration it names."""
-    payload = json.loads(file.read_text(encoding="utf-8"))
-    return payload, build_model(config_from_dict(payload["key"]["config"]))
 
 
 def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
@@ -131,20 +122,17 @@ def load_run(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
                 "runs/<name>-s<seed>-<key> holding run.json and model.pt, saved by "
                 "rnnlib.experiments.train_or_load, e.g. when the notebook runs)"
             )
-    payload, model = _read(path / RUN_FILE, "does not describe a saved run", _payload_and_model)
-
-    def load_weights(file: Path) -> None:
+    with _reading(path / RUN_FILE, "does not describe a saved run") as file:
+        payload = json.loads(file.read_text(encoding="utf-8"))
+        model = build_model(config_from_dict(payload["key"]["config"]))
+    problem = f"does not hold the weights of the model in {RUN_FILE}"
+    with _reading(path / WEIGHTS_FILE, problem) as file:
         model.load_state_dict(torch.load(file, map_location="cpu", weights_only=True))
-
-    _read(
-        path / WEIGHTS_FILE, f"does not hold the weights of the model in {RUN_FILE}", load_weights
-    )
     return model.eval(), payload
 
 
 def model_and_inference(run_or_path: Any) -> tuple[nn.Module, dict[str, Any] | None]:
-    """The model and inference state of a ``rnnlib.experiments.Run`` or a saved run's folder
-    (errors as ``load_run``)."""
+    """Model and inference state of a ``rnnlib.experiments.Run`` or a saved run (``load_run``)."""
     if isinstance(run_or_path, (str, os.PathLike)):
         try:
             model, payload = load_run(run_or_path)

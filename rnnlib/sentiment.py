@@ -1,8 +1,6 @@
 """IMDB sentiment: data preparation, the classification task for ``rnnlib.train.fit``, and
 prediction on new text from a saved run. The model's output is one logit per review."""
 
-from __future__ import annotations
-
 import functools
 import hashlib
 import os
@@ -97,11 +95,10 @@ def prepare_sentiment_data(
     tokenizer: Tokenizer | None = None,
 ) -> SentimentData:
     """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``). Validation
-    (``val_size`` reviews, seeded) comes out of the official training split, by whole movies
-    when there is a ``movie`` column, as the official test split does (Maas et al. 2011), so
-    that it does not reward memorising a movie's names and plot words. The vocabulary comes from
-    the remaining training reviews, before truncation. ``max_examples`` keeps a seeded subset
-    of each split (smoke runs); ``tokenizer`` (the one that made ``tokens``) goes to ``predict``."""
+    (``val_size`` reviews, seeded) comes out of the official training split, by whole movies when
+    there is a ``movie`` column, as the official test split does (Maas et al. 2011). The vocabulary
+    comes from the remaining training reviews, before truncation. ``max_examples`` keeps a seeded
+    subset of each split; ``tokenizer`` (the one that made ``tokens``) goes to ``predict``."""
     if truncation not in TRUNCATION_SIDES:
         raise ValueError(f"unknown truncation side {truncation!r}; allowed are {TRUNCATION_SIDES}")
     if max_examples is not None and max_examples < 1:
@@ -148,11 +145,10 @@ def prepare_sentiment_data(
         "seed": seed,
         "max_examples": max_examples,
     }
+    splits = {name: SequenceDataset(encoded[name], labels[name]) for name in encoded}
     return SentimentData(
         vocab=vocab,
-        train=SequenceDataset(encoded["train"], labels["train"]),
-        val=SequenceDataset(encoded["val"], labels["val"]),
-        test=SequenceDataset(encoded["test"], labels["test"]),
+        **splits,
         settings=settings,
         stats=stats,
         train_indices=indices["train"],
@@ -162,8 +158,7 @@ def prepare_sentiment_data(
 
 
 def word2vec_corpus(dataset_dict, data: SentimentData, *, include_unsup: bool = True) -> list:
-    """Token lists for in-domain Word2Vec: the training reviews of ``data`` plus, with
-    ``include_unsup``, the unlabelled ones (never validation or test)."""
+    """Word2Vec text: ``data``'s training reviews, and unlabelled ones if ``include_unsup``."""
     corpus = list(dataset_dict["train"].select(data.train_indices)["tokens"])
     if include_unsup and "unsup" in dataset_dict:
         corpus.extend(dataset_dict["unsup"]["tokens"])
@@ -186,8 +181,7 @@ def cached_word2vec(
     log: Callable[[str], Any] | None = print,
 ):
     """``train_word2vec`` on ``word2vec_corpus``, saved as ``<folder>/word2vec-<dim>d-<key>.bin``
-    (the key covers the settings and training rows) and read back next time unless ``retrain``;
-    a saved file that is damaged is reported (a warning) and trained again."""
+    (key: settings, training rows), read back unless ``retrain``, redone (warning) if damaged."""
     from .embeddings import load_vectors, save_vectors, train_word2vec
     from .runs import fingerprint
 
@@ -196,9 +190,8 @@ def cached_word2vec(
     rows = fingerprint(np.asarray(data.train_indices).tolist())
     sizes = {s: len(dataset_dict[s]) for s in dataset_dict}
     settings = dict(options, seed=seed, include_unsup=include_unsup, train_rows=rows, sizes=sizes)
-    target = None
-    if folder is not None:
-        target = Path(folder) / f"word2vec-{dim}d-{fingerprint(settings)}.bin"
+    name = f"word2vec-{dim}d-{fingerprint(settings)}.bin"
+    target = None if folder is None else Path(folder) / name
     if target is not None and target.is_file() and not retrain:
         try:
             vectors = load_vectors(target)
@@ -227,8 +220,7 @@ def evaluate_sentiment(
     per_example: bool = False,
 ) -> dict[str, Any]:
     """Mean binary cross-entropy and accuracy (threshold 0.5); ``ValueError`` if empty. With
-    ``per_example``, also ``"correct"``: a ``[len(dataset)]`` boolean array, whether each review
-    is classified right."""
+    ``per_example``, also ``"correct"``: ``[len(dataset)]`` booleans, each review right or not."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     logits = predict_logits(model, dataset.sequences, batch_size=batch_size, device=device)
@@ -243,12 +235,10 @@ def evaluate_sentiment(
 
 @dataclass(frozen=True)
 class SentimentTask:
-    """Binary sentiment classification for ``rnnlib.train.fit``, one logit per review. The loss
-    is ``BCEWithLogitsLoss`` on the final state's logit or, with ``config.step_loss_weight = w``
-    above 0, target replication (Lipton et al., 2016):
-    ``(1 - w) * BCE(final logit) + w * mean over real positions of BCE(step logit)``
-    (``SentimentRNN.step_logits``), so every position gets a gradient from a nearby loss. The
-    history records the final-logit loss either way."""
+    """Binary sentiment classification for ``rnnlib.train.fit``: ``BCEWithLogitsLoss`` on the final
+    state's logit or, with ``config.step_loss_weight = w`` above 0, target replication (Lipton et
+    al., 2016), ``(1 - w) * BCE(final logit) + w * mean over real positions of BCE(step logit)``, so
+    every position gets a gradient from a nearby loss; the history records the final BCE."""
 
     metric: str = "accuracy"
 
@@ -302,12 +292,10 @@ def predict_logits(
 
 
 def predict(run_or_path: Any, texts: str | Sequence[str], *, batch_size: int = 256) -> list[float]:
-    """``P(positive)`` for each review in ``texts``, from a ``rnnlib.experiments.Run`` or a
-    saved run's folder: each text is tokenised, truncated and encoded as the training reviews
-    were (unknown words become ``<unk>``); the data set is never read. ``ValueError`` for no
-    texts, an empty text or one whose words are all unknown to the vocabulary (its position is
-    named), or a run that is not a sentiment run; ``FileNotFoundError`` if ``run_or_path`` is not
-    a saved run."""
+    """``P(positive)`` for each review in ``texts``, from a ``rnnlib.experiments.Run`` or a saved
+    run's folder, each text encoded as the training reviews were (the data set is never read).
+    ``ValueError`` for no texts, an empty text or one whose words are all unknown (named by
+    position), or a run that is not a sentiment run; else errors of ``load_run``."""
     from .runs import model_and_inference
 
     texts = [texts] if isinstance(texts, str) else list(texts)

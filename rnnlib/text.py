@@ -1,7 +1,5 @@
 """Tokenisation (nltk's data-free ``RegexpTokenizer``) and vocabularies of training data."""
 
-from __future__ import annotations
-
 import re
 import unicodedata
 from collections import Counter
@@ -71,8 +69,7 @@ class Tokenizer:
 
 
 class Vocab:
-    """Bidirectional token <-> id map with special tokens first (``<pad>`` is always id 0);
-    tokens it does not know map to ``<unk>`` when it has one."""
+    """Token <-> id map, specials first (``<pad>`` = 0); unknown tokens map to ``<unk>``, if any."""
 
     def __init__(self, tokens: Sequence[str], specials: Sequence[str] = (PAD, UNK)) -> None:
         specials = list(specials)
@@ -94,9 +91,8 @@ class Vocab:
         min_freq: int = 1,
         max_size: int | None = None,
         specials: Sequence[str] = (PAD, UNK),
-    ) -> Vocab:
-        """The tokens seen at least ``min_freq`` times (at most ``max_size`` of them), most
-        frequent first, ties alphabetical (independent of the data's order)."""
+    ) -> "Vocab":
+        """Tokens seen ``min_freq``+ times, most frequent first (at most ``max_size``), ties A-Z."""
         if min_freq < 1 or (max_size is not None and max_size < 1):
             raise ValueError(f"min_freq and max_size must be >= 1, got {min_freq}, {max_size}")
         counts: Counter[str] = Counter()
@@ -154,17 +150,15 @@ class Vocab:
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Tokens for ``ids``; ``IndexError`` for an id outside the vocabulary."""
-        out: list[str] = []
-        for i in map(int, ids):
-            if not 0 <= i < len(self.itos):
-                raise IndexError(f"id {i} is outside the vocabulary (size {len(self)})")
-            out.append(self.itos[i])
-        return out
+        ids = [int(i) for i in ids]
+        if outside := [i for i in ids if not 0 <= i < len(self.itos)]:
+            raise IndexError(f"id {outside[0]} is outside the vocabulary (size {len(self)})")
+        return [self.itos[i] for i in ids]
 
     def state(self) -> dict[str, list[str]]:
         """``{"specials", "tokens"}`` (``tokens`` is ``itos``), read back by ``from_state``."""
         return {"specials": self.specials, "tokens": self.itos}
 
     @classmethod
-    def from_state(cls, state: dict[str, list[str]]) -> Vocab:
+    def from_state(cls, state: dict[str, list[str]]) -> "Vocab":
         return cls(state["tokens"], state["specials"])

@@ -1,9 +1,6 @@
-"""One training loop for both tasks (in the spirit of minGPT's ``Trainer``): ``fit`` owns Adam,
-the schedule, clipping, bucketed batches, validation, early stopping and the history; a task
-(``SentimentTask``, ``TranslationTask``) supplies collation, the batch loss and the validation
-metrics. ``fit`` never sees the test set."""
-
-from __future__ import annotations
+"""One training loop for both tasks (like minGPT's ``Trainer``): ``fit`` owns Adam, the schedule,
+clipping, bucketed batches, validation, early stopping and the history; a task (``SentimentTask``,
+``TranslationTask``) supplies collation, loss and metrics, never the test set."""
 
 import copy
 import ctypes
@@ -25,8 +22,7 @@ from .utils import set_seed
 
 @dataclass
 class StepResult:
-    """One training batch: ``loss`` is minimised, ``reported_loss`` recorded; ``correct`` of
-    ``count`` items (examples or target tokens) were right."""
+    """A batch's ``loss`` to minimise, ``reported_loss`` to log, ``correct`` of ``count`` items."""
 
     loss: torch.Tensor
     reported_loss: float
@@ -36,24 +32,16 @@ class StepResult:
 
 class Task(Protocol):
     """What ``fit`` needs from a task: the validation ``metric`` to maximise, per-example
-    ``lengths`` to bucket batches, ``collate`` (a CPU batch of dataset items), ``step`` (the loss
-    of a batch on the model's device) and ``evaluate`` (``"loss"`` and ``metric``, in eval mode;
-    with ``per_example``, also ``"correct"``, a boolean array in the dataset's order)."""
+    ``lengths`` to bucket batches, ``collate`` (a CPU batch of dataset items), ``step`` (a batch's
+    loss) and ``evaluate(model, dataset, *, batch_size, device, per_example=False)``: ``"loss"`` and
+    ``metric``, in eval mode, with ``per_example`` also ``"correct"`` (booleans, dataset order)."""
 
     metric: str
 
     def lengths(self, dataset: Any) -> Sequence[int]: ...
     def collate(self, examples: list) -> tuple[torch.Tensor, ...]: ...
     def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult: ...
-    def evaluate(
-        self,
-        model: nn.Module,
-        dataset: Any,
-        *,
-        batch_size: int,
-        device: torch.device,
-        per_example: bool = False,
-    ) -> dict[str, Any]: ...
+    def evaluate(self, model: nn.Module, dataset: Any, **options: Any) -> dict[str, Any]: ...
 
 
 def batches(
@@ -85,12 +73,10 @@ def _on_glibc() -> bool:
 
 
 def keep_freed_memory() -> bool:
-    """Make glibc's ``malloc`` keep freed blocks of up to 32 MiB in the process (heap trimmed
-    only when 1 GiB is free), so training steps do not fault them back in page by page (README,
-    "Speed"); whether ``mallopt`` accepted it (``False`` off glibc: no change). Process-wide and
-    permanent (glibc cannot report the previous setting): it replaces glibc's adaptive thresholds
-    and any ``MALLOC_*`` or ``GLIBC_TUNABLES`` choice, and the process keeps the memory its peak
-    used. Another allocator (jemalloc, tcmalloc) ignores it."""
+    """Make glibc's ``malloc`` keep freed blocks of up to 32 MiB (heap trimmed only when 1 GiB is
+    free), so training steps do not fault them back in page by page (README, "Speed"); whether
+    ``mallopt`` accepted it (``False`` off glibc). Process-wide and permanent: it replaces glibc's
+    adaptive thresholds and ``MALLOC_*``/``GLIBC_TUNABLES``; the process keeps its peak memory."""
     if not _on_glibc():
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
@@ -102,9 +88,8 @@ def keep_freed_memory() -> bool:
 
 @contextmanager
 def flush_denormals() -> Iterator[None]:
-    """Flush denormal floats (vanishing gradients, slow on CPU) to zero within the block; see
-    the README's "Speed" section. The flag is per thread, so if some of torch's intra-op threads
-    do not flush, the block runs with one thread. The previous settings are restored."""
+    """Flush denormal floats (vanishing gradients, slow on CPU) to zero within the block (README,
+    "Speed"), with one thread if some intra-op threads do not flush; settings restored after."""
     before = bool((torch.tensor([1e-39]) * 1.0 == 0).all())  # whether this thread flushes
     if not torch.set_flush_denormal(True):  # this processor cannot flush: nothing to do
         yield
@@ -133,15 +118,13 @@ def fit(
     name: str = "",
     log: Callable[[str], Any] | None = print,
 ) -> History:
-    """Train ``model`` on ``train_set`` for ``task``, selecting on ``val_set``; its history.
-
-    Each epoch adds a row: ``epoch``, ``updates``, ``lr`` (at its end), ``train_loss`` and
-    ``train_accuracy`` (over its batches, in training mode), ``val_<k>`` for each metric of
-    ``task.evaluate`` and ``seconds``; ``log`` gets it as one line (``None``: silent). The epoch
-    with the best ``val_<task.metric>`` (ties: lower loss) is kept and its weights loaded back;
-    ``config.patience`` stops training after that many epochs without a better one. ``seed``
-    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set. Denormals
-    are flushed while it runs; on CPU it calls ``keep_freed_memory`` (which outlasts it)."""
+    """Train ``model`` on ``train_set`` for ``task``, selecting on ``val_set``; its history. Each
+    epoch adds a row (``epoch``, ``updates``, ``lr`` at its end, ``train_loss`` and
+    ``train_accuracy`` over its batches, ``val_<k>`` per metric of ``task.evaluate``, ``seconds``),
+    logged as one line (``log=None``: silent). The epoch with the best ``val_<task.metric>`` (ties:
+    lower loss) is kept and its weights loaded back; training stops after ``config.patience`` epochs
+    without a better one. ``seed`` fixes batch order, dropout and teacher forcing. ``ValueError``
+    for an empty set. Runs in ``flush_denormals``, on CPU after ``keep_freed_memory``."""
     if len(train_set) == 0 or len(val_set) == 0:
         raise ValueError(
             f"fit needs examples to train on and to validate on; got {len(train_set)} training "

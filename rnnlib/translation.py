@@ -1,10 +1,7 @@
 """SCAN: data preparation, the translation task for ``rnnlib.train.fit``, greedy decoding and
-translation of new commands from a saved run (Activities 4-8). Vocabularies come from the
-training split only; the target one has no ``<unk>`` (a decoder must never produce one).
-Evaluation is free-running greedy decoding (never a gold token). Exact match (*exactitud de
-secuencia*): the output up to and including its first ``<eos>`` equals the target."""
-
-from __future__ import annotations
+translation of new commands from a saved run (Activities 4-8). Vocabularies come from the training
+split only; the target one has no ``<unk>``. Evaluation is free-running greedy decoding. Exact match
+(*exactitud de secuencia*): the output up to and including its first ``<eos>`` is the target."""
 
 import functools
 from collections.abc import Sequence
@@ -38,8 +35,7 @@ class ScanData:
     test_pairs: list[Pair]
 
     def model_config(self, **settings: Any) -> Seq2SeqConfig:
-        """A ``Seq2SeqConfig`` with this data's vocabulary sizes and special ids, plus
-        ``settings`` (``attention``, ``embedding_dim``, ``hidden_size``, ``dropout``)."""
+        """A ``Seq2SeqConfig`` for this data's vocabularies, plus ``settings``."""
         return Seq2SeqConfig(
             src_vocab_size=len(self.src_vocab),
             tgt_vocab_size=len(self.tgt_vocab),
@@ -75,9 +71,8 @@ def prepare_scan(
     seed: int = 0,
     max_examples: int | None = None,
 ) -> ScanData:
-    """Split ``pairs["train"]`` into train/validation (``val_size``: a count or a fraction,
-    seeded), build the vocabularies from it (never from test), encode everything.
-    ``max_examples`` keeps only that many training and test pairs (smoke runs)."""
+    """Split ``pairs["train"]`` into train/validation (``val_size``: count or fraction, seeded),
+    build vocabularies from training pairs, encode all; ``max_examples``: pairs kept per file."""
     if not {"train", "test"} <= set(pairs):
         raise ValueError(f"pairs must have 'train' and 'test', got {sorted(pairs)}")
     train_all, test = list(pairs["train"]), list(pairs["test"])
@@ -90,16 +85,9 @@ def prepare_scan(
     tgt_vocab = Vocab.build((t for _, t in train_all), specials=(PAD, SOS, EOS))
     train_pairs = [train_all[i] for i in train_idx]
     val_pairs = [train_all[i] for i in val_idx]
-    return ScanData(
-        src_vocab=src_vocab,
-        tgt_vocab=tgt_vocab,
-        train=encode_pairs(train_pairs, src_vocab, tgt_vocab),
-        val=encode_pairs(val_pairs, src_vocab, tgt_vocab),
-        test=encode_pairs(test, src_vocab, tgt_vocab),
-        train_pairs=train_pairs,
-        val_pairs=val_pairs,
-        test_pairs=test,
-    )
+    splits = (train_pairs, val_pairs, test)
+    datasets = [encode_pairs(split, src_vocab, tgt_vocab) for split in splits]
+    return ScanData(src_vocab, tgt_vocab, *datasets, *splits)
 
 
 @torch.inference_mode()
@@ -111,12 +99,11 @@ def evaluate_translation(
     device: torch.device | str = "cpu",
     per_example: bool = False,
 ) -> dict[str, Any]:
-    """Free-running greedy evaluation, ``{"loss", "exact_match", "token_accuracy"}``, decoding
-    exactly ``T`` steps (the batch's longest target) without stopping at ``<eos>`` (greedy
-    decoding is causal: the metrics are those of decoding until ``<eos>``). ``loss`` is the
-    cross-entropy at every target position; token accuracy counts target positions (``<eos>``
-    included). With ``per_example``, also ``"correct"``: ``[len(dataset)]`` booleans, exact
-    outputs. ``ValueError`` for no examples or a target without one ``<eos>``, at its end."""
+    """Free-running greedy evaluation, ``{"loss", "exact_match", "token_accuracy"}``, over
+    exactly ``T`` steps (the batch's longest target), not stopping at ``<eos>`` (greedy decoding
+    is causal: the metrics are those of decoding until ``<eos>``); loss and token accuracy over
+    target positions, ``<eos>`` included. ``per_example`` adds ``"correct"``, exact or not per
+    example. ``ValueError`` for no examples or a target without one ``<eos>``, at its end."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     was_training = model.training
@@ -158,9 +145,7 @@ def evaluate_translation(
 
 @dataclass(frozen=True)
 class TranslationTask:
-    """Sequence-to-sequence translation for ``rnnlib.train.fit``: cross-entropy over target
-    tokens, the gold previous token fed with probability ``config.teacher_forcing_ratio``;
-    validation by ``evaluate_translation``, selected on exact match."""
+    """Translation for ``rnnlib.train.fit``: cross-entropy over target tokens; teacher forcing."""
 
     pad_idx: int
     eos_idx: int
@@ -190,10 +175,8 @@ class TranslationTask:
 
 @dataclass
 class Translation:
-    """One decoded command: the actions emitted before ``<eos>``, every token the decoder
-    emitted (``<eos>`` included when it came), the attention weights ``[len(tokens),
-    len(command)]`` (``None`` without attention) and whether decoding stopped at ``max_len``
-    without emitting ``<eos>``."""
+    """One decoded command: the actions before ``<eos>``, all tokens emitted, attention weights
+    ``[len(tokens), len(command)]`` (or ``None``), whether ``max_len`` cut it before ``<eos>``."""
 
     command: list[str]
     actions: list[str]
@@ -206,9 +189,8 @@ class Translation:
 def greedy_decode(
     model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, *, max_len: int = DEFAULT_MAX_LEN
 ) -> tuple[list[list[int]], list[torch.Tensor] | None]:
-    """Free-running greedy decoding of a padded batch: ``(predictions, attention)``, id lists
-    up to and including their first ``<eos>`` (or ``max_len`` ids), and ``[T_i, S_i]`` attention
-    tensors cut to each output and source length (``None`` without attention)."""
+    """Free-running greedy decoding of a padded batch: ``(predictions, attention)``, id lists up
+    to the first ``<eos>`` (or ``max_len`` ids) and ``[T_i, S_i]`` attention tensors or ``None``."""
     model.eval()
     device = next(model.parameters()).device
     logits, attention = model(src.to(device), src_lengths, max_len=max_len)
@@ -232,9 +214,8 @@ def translate(
 ) -> list[Translation]:
     """Greedy translations of SCAN commands (strings, lower-cased and split on white space, or
     lists of words). ``ValueError`` for no commands, an empty command, a word outside the
-    training commands (named, with the known words; its ``<unk>`` embedding was never trained,
-    so a translation would be a confident guess) or a command outside the SCAN grammar (Lake &
-    Baroni, 2018), which has no correct translation to compare with."""
+    training commands (named, with the known words: its ``<unk>`` embedding was never trained)
+    or a command outside the SCAN grammar (Lake & Baroni, 2018): it has no correct translation."""
     commands = [commands] if isinstance(commands, str) else list(commands)
     if not commands:
         raise ValueError("translate needs at least one command")
@@ -266,15 +247,7 @@ def translate(
         truncated = not ids or ids[-1] != tgt_vocab.eos_idx
         actions = tokens if truncated else tokens[:-1]
         attention = None if weights is None else weights[b]
-        out.append(
-            Translation(
-                command=command,
-                actions=actions,
-                tokens=tokens,
-                attention=attention,
-                truncated=truncated,
-            )
-        )
+        out.append(Translation(command, actions, tokens, attention, truncated))
     return out
 
 
@@ -282,8 +255,7 @@ def translate_commands(
     run_or_path: Any, commands: str | Sequence[str], *, max_len: int = DEFAULT_MAX_LEN
 ) -> list[Translation]:
     """``translate`` with a seq2seq ``rnnlib.experiments.Run`` or a saved run's folder; errors as
-    ``translate``, ``ValueError`` for a run that is not a seq2seq run and ``FileNotFoundError``
-    if ``run_or_path`` is not a saved run."""
+    ``translate`` and ``load_run``, ``ValueError`` for a run that is not a seq2seq run."""
     from .runs import model_and_inference
 
     model, state = model_and_inference(run_or_path)

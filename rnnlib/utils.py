@@ -1,7 +1,5 @@
 """Seeding, device choice, parameter counting and atomic writes shared by both parts."""
 
-from __future__ import annotations
-
 import os
 import random
 import secrets

@@ -1,7 +1,5 @@
 """Locating data on disk, downloading it safely when it is absent, reading UTF-8 text."""
 
-from __future__ import annotations
-
 import hashlib
 import http.client
 import io
@@ -9,7 +7,7 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -87,7 +85,7 @@ def downloads_allowed() -> bool:
 
 def locate(
     path: StrPath | None,
-    places: Callable[[Path], list[tuple[Path, T | None]]],
+    places: Callable[[Path], Iterable[tuple[Path, T | None]]],
     what: str,
     fetch: Callable[[Path], T],
 ) -> T:

@@ -1,10 +1,5 @@
-"""The Large Movie Review Dataset (aclImdb, Maas et al. 2011).
-
-Reads ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`` and ``aclImdb/train/unsup`` from an
-extracted folder or straight from the ``.tar.gz``. Parsed splits are cached as a Hugging Face
-``DatasetDict`` keyed by every source file, built under a file lock and verified on each load."""
-
-from __future__ import annotations
+"""The Large Movie Review Dataset (aclImdb, Maas et al. 2011), read from a folder or the ``.tar.gz``
+and cached as a ``datasets.DatasetDict`` keyed by every source file, built under a file lock."""
 
 import functools
 import hashlib
@@ -326,8 +321,7 @@ def _load_verified(target: Path):
 
 
 def _tokenize_split(split: str, dataset, tokenizer, num_proc: int | None, *, cached: bool):
-    """``(split with tokens and num_tokens, problem or None)`` by ``Dataset.map`` (from its cache
-    if ``cached``); a problem: an unreadable cache, the wrong number of rows, missing columns."""
+    """``(split with tokens and num_tokens, problem or None)``, by ``Dataset.map``."""
     import pyarrow
 
     try:

@@ -1,9 +1,8 @@
 """The SCAN data set (Lake and Baroni, 2018): commands to action sequences, as in the
 ``brendenlake/SCAN`` files (``IN: jump left OUT: I_TURN_LEFT I_JUMP`` per line)."""
 
-from __future__ import annotations
-
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from .fetch import CorruptDataError, StrPath, download, locate, utf8_lines
@@ -41,8 +40,7 @@ Pair = tuple[list[str], list[str]]
 
 
 class ScanPairs(dict):
-    """``{"train": pairs, "test": pairs}`` that also names the copy read: ``files`` (resolved
-    paths by part) and ``source`` (their folder)."""
+    """``{"train": pairs, "test": pairs}`` naming the files read (by part) and ``source``."""
 
     def __init__(self, pairs: dict[str, list[Pair]], files: dict[str, Path]) -> None:
         super().__init__(pairs)
@@ -98,12 +96,10 @@ def locate_scan(split: str = "simple", path: StrPath | None = None) -> tuple[Pat
         raise ValueError(f"unknown SCAN split {split!r}; choose one of {sorted(SCAN_SPLITS)}")
     folder, *names = SCAN_SPLITS[split]
 
-    def places(root: Path) -> list[tuple[Path, tuple[Path, ...] | None]]:
-        found = []
+    def places(root: Path) -> Iterator[tuple[Path, tuple[Path, ...] | None]]:
         for base in (root / "SCAN" / folder, root / folder, root):
             files = tuple(base / name for name in names)
-            found.append((base, files if all(f.is_file() for f in files) else None))
-        return found
+            yield base, files if all(f.is_file() for f in files) else None
 
     def fetch(root: Path) -> tuple[Path, ...]:
         files = []
@@ -131,7 +127,6 @@ def load_scan(
     return ScanPairs(pairs, files)
 
 
-# ------------------------------------------------------------------------------ the grammar
 # SCAN's grammar (Lake and Baroni, 2018), executed by ``interpret``:
 #   C -> S and S | S after S | S;   S -> V twice | V thrice | V
 #   V -> D opposite left|right | D around left|right | D;   D -> U left|right | turn left|right | U
@@ -201,8 +196,7 @@ def interpret(command: str | list[str]) -> list[str]:
 
 
 def clause_spans(command: str | list[str]) -> list[tuple[list[int], range]]:
-    """For each clause of a command, in execution order: the positions of its words in the
-    command and the range of output steps (actions) that it produces."""
+    """For each clause, in execution order: its words' positions and the range of its actions."""
     words = command.split() if isinstance(command, str) else list(command)
     spans, start = [], 0
     for positions in _clauses(words):

@@ -1,7 +1,5 @@
 """Models: the sentiment classifier (Part 1) and the seq2seq encoder/decoders (Part 2)."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 

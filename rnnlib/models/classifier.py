@@ -7,8 +7,6 @@ reading back to the first), taken one of two exact ways (``packing``): ``"packed
 sequence reversed within its length, and gather each output at ``length - 1``. ``"auto"`` packs
 on CUDA and gathers on CPU. Each (layer, direction) is its own one-layer module."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_packed_sequence
@@ -22,12 +20,9 @@ RNN_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru
 
 
 class SentimentRNN(nn.Module):
-    """Embedding -> recurrent layers -> optional dense layer with ReLU -> one logit
-    (``P(positive) = sigmoid(logit)``), as ``config`` says.
-
-    ``pretrained`` is an initial ``[vocab_size, embedding_dim]`` table (its ``<pad>`` row is
-    zeroed); ``packing`` (see the module docstring) changes speed only; ``fast_elman`` runs a
-    vanilla RNN in the padded mode through ``rnnlib.models.elman`` (same numbers, faster on CPU).
+    """Embedding -> recurrent layers -> optional dense layer with ReLU -> one logit, per ``config``.
+    ``pretrained``: an initial ``[vocab_size, embedding_dim]`` table (``<pad>`` row zeroed).
+    ``packing`` (module docstring) and ``fast_elman`` (``rnnlib.models.elman``) change speed only.
     ``ValueError`` for a ``pretrained`` table of the wrong shape or an unknown ``packing``."""
 
     def __init__(
@@ -99,7 +94,6 @@ class SentimentRNN(nn.Module):
         return self._encode(ids, lengths, steps=True)
 
     def _encode(self, ids: torch.Tensor, lengths: torch.Tensor, *, steps: bool) -> torch.Tensor:
-        """``final_states``, or ``step_states`` if ``steps``."""
         if ids.dim() != 2:
             raise ValueError(f"ids must be [batch, seq_len], got shape {tuple(ids.shape)}")
         if lengths.shape != (ids.shape[0],):
@@ -152,8 +146,7 @@ class SentimentRNN(nn.Module):
         return self._head(self.final_states(ids, lengths))  # [batch]
 
     def step_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """The output layer on every ``step_states`` position: logits ``[B, seq_len]`` (column
-        ``length - 1`` equals ``forward``), for the per-step loss of ``SentimentTask``."""
+        """``forward`` at each ``step_states`` position: logits ``[B, seq_len]``."""
         return self._head(self.step_states(ids, lengths))  # [batch, seq_len]
 
     def _head(self, features: torch.Tensor) -> torch.Tensor:
@@ -166,9 +159,8 @@ class SentimentRNN(nn.Module):
 
 
 class LockedDropout(nn.Module):
-    """Dropout with one mask per sequence, shared by all its time steps (Gal & Ghahramani, 2016):
-    ``[batch, 1, features]`` for ``x [batch, seq_len, features]``, an ordinary mask for
-    ``x [batch, features]``. It also draws ``seq_len`` times fewer random numbers."""
+    """Dropout with one mask per sequence for all its steps (Gal & Ghahramani, 2016):
+    ``[batch, 1, features]`` for ``x [batch, seq_len, features]``, else an ordinary mask."""
 
     def __init__(self, p: float) -> None:
         super().__init__()

@@ -1,11 +1,7 @@
-"""A faster CPU path for a one-layer tanh RNN (Elman), with hand-written BPTT.
-
-``elman_outputs(x, rnn)`` returns ``rnn(x)[0]`` (zero initial state) with the same gradients.
-PyTorch's CPU RNN records several autograd nodes and a small ``W_hh`` gradient product per step;
-here a step is one ``addmm`` and ``sigmoid`` forward and one multiply-add and ``mm`` backward, and
-``W_hh``'s gradient one product over all steps (README, "Speed")."""
-
-from __future__ import annotations
+"""A faster CPU path for a one-layer tanh RNN (Elman): ``elman_outputs(x, rnn)`` returns
+``rnn(x)[0]`` (zero initial state) with the same gradients, by hand-written BPTT. PyTorch's CPU RNN
+records several autograd nodes and a small ``W_hh`` gradient product per step; here a step is one
+``addmm`` and ``sigmoid`` forward and one multiply-add and ``mm`` backward (README, "Speed")."""
 
 from itertools import pairwise
 

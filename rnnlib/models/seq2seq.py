@@ -1,17 +1,14 @@
 """Sequence-to-sequence models for SCAN (Part 2, Activities 4-8): the assignment's templates,
-completed, with their slips fixed: the batch size comes from the input (a global ``BATCH_SIZE``
-breaks on a smaller last batch), ``start_idx`` is a buffer that moves with the module, and both
-decoders return ``(logits, attention)`` (``None`` without attention), so one training loop serves
-both.
+completed, with their slips fixed (the batch size comes from the input, ``start_idx`` is a buffer);
+both decoders return ``(logits, attention or None)``, so one training loop serves both.
 
-The text asks for a bidirectional decoder, but a decoder generates left to right from its own
-predictions and cannot read the future: ``DecoderModule`` is an ``LSTMCell`` of size ``2H``
-started from the encoder's joined final states. As the text asks, ``AttentionDecoderModule`` also
-feeds ``O_t`` back to the LSTM at the next step (*input feeding*, Luong et al. 2015)."""
-
-from __future__ import annotations
+A decoder generates left to right from its own predictions, so it cannot be bidirectional as the
+text asks: ``DecoderModule`` is an ``LSTMCell`` of size ``2H`` started from the encoder's joined
+final states. ``AttentionDecoderModule`` feeds ``O_t`` back to the LSTM at the next step (*input
+feeding*, Luong et al. 2015), as the text asks."""
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -49,8 +46,7 @@ class Encoder(nn.Module):
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
         """``src [B, S]``, ``src_lengths [B]`` -> ``(all_states [B, S, 2H], (h_last, c_last))``,
-        ``[B, 2H]`` each: zeros at padded positions; final states at each sequence's real end
-        (backward direction: after reading the first token)."""
+        ``[B, 2H]`` each: zeros at padding; final states at each sequence's real end."""
         embedded = self.dropout(self.embedding(src))  # [B, S, E]
         packed_out, (h_n, c_n) = self.lstm(pack(embedded, src_lengths))
         # all_states [B, S, 2H]; h_n, c_n [2 (directions), B, H], in the batch's original order
@@ -60,9 +56,8 @@ class Encoder(nn.Module):
 
 
 class AttentionModule(nn.Module):
-    """Scaled dot-product attention: ``softmax(q·K^T / sqrt(m)) V`` with ``K = V`` (no params).
-    Padded source positions score ``-inf`` before the softmax, so their weight is exactly 0. A
-    decoder calls ``prepare`` once per batch and ``attend`` at every step; ``forward`` does both."""
+    """Scaled dot-product attention, ``softmax(q·K^T / sqrt(m)) V``, ``K = V`` (no params); padded
+    source positions get weight 0. A decoder calls ``prepare`` once per batch, then ``attend``."""
 
     def forward(
         self,
@@ -78,8 +73,7 @@ class AttentionModule(nn.Module):
     def prepare(
         self, all_enc_hidden_states: torch.Tensor, src_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(keys [B, m, S], bias [B, 1, S])``: the keys transposed and divided by ``sqrt(m)``,
-        and ``-inf`` at padded positions (0 elsewhere)."""
+        """``(keys / sqrt(m) [B, m, S], bias [B, 1, S])``, the bias ``-inf`` at padding, else 0."""
         batch, src_len, m = all_enc_hidden_states.shape
         keys = all_enc_hidden_states.transpose(1, 2) / math.sqrt(m)  # [B, m, S]
         bias = all_enc_hidden_states.new_zeros(batch, 1, src_len)  # [B, 1, S]
@@ -105,8 +99,7 @@ class AttentionModule(nn.Module):
 
 
 class _GreedyDecoder(nn.Module):
-    """The decoding loop shared by both decoders; each subclass defines one step (``_step``)
-    and may offer a faster route for full teacher forcing (``_teacher_forced``)."""
+    """Both decoders' loop; each defines ``_step``, and may define a faster ``_teacher_forced``."""
 
     start_idx: torch.Tensor
 
@@ -129,8 +122,7 @@ class _GreedyDecoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def _context(self, all_enc_hidden_states: torch.Tensor, src_mask: torch.Tensor | None):
-        """What every step reads from the encoder (computed once per batch)."""
-        return None
+        return None  # what every step reads from the encoder (computed once per batch)
 
     def _step(self, y_emb, state, extra, context):
         raise NotImplementedError
@@ -160,13 +152,11 @@ class _GreedyDecoder(nn.Module):
         src_mask: torch.Tensor | None = None,
         stop_at_eos: bool = True,
     ):
-        """Decode a batch: ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]``.
-
-        With ``targets [B, T]`` (gold ids ending with ``<eos>``, padded): ``T`` steps, each
-        example fed at each step the gold previous token with probability
-        ``teacher_forcing_ratio``, else its own greedy prediction. Without: free-running greedy
-        decoding for at most ``max_len`` steps, stopping once every sequence has emitted ``<eos>``
-        (if ``stop_at_eos``). Returns ``(logits [B, T', V], attention [B, T', S] or None)``."""
+        """Decode a batch: ``all_enc_hidden_states [B, S, 2H]``, ``final_enc_*_states [B, 2H]`` ->
+        ``(logits [B, T', V], attention [B, T', S] or None)``. With ``targets [B, T]`` (gold ids
+        ending with ``<eos>``, padded): ``T`` steps, each example fed the gold previous token with
+        probability ``teacher_forcing_ratio``, else its greedy prediction. Without: greedy, at most
+        ``max_len`` steps, until all emitted ``<eos>`` (if ``stop_at_eos``)."""
         if not 0.0 <= teacher_forcing_ratio <= 1.0:
             raise ValueError(f"teacher_forcing_ratio {teacher_forcing_ratio} is not in [0, 1]")
         if targets is None and teacher_forcing_ratio > 0:
@@ -209,9 +199,7 @@ class _GreedyDecoder(nn.Module):
 
 
 class DecoderModule(_GreedyDecoder):
-    """Basic decoder (Sutskever et al., 2014): ``LSTMCell(E -> D)``, ``P_t = W_vocab(h_t)``.
-    ``hidden_size`` is the decoder's size ``D``; it must equal the size of the encoder's joined
-    final states (``2H``), which initialise the decoder state."""
+    """Basic decoder (Sutskever et al., 2014): ``LSTMCell(E -> D = 2H)``, ``P_t = W_vocab(h_t)``."""
 
     def __init__(
         self,
@@ -268,7 +256,6 @@ class AttentionDecoderModule(_GreedyDecoder):
                 f"{embeddings_table.embedding_dim}"
             )
         super().__init__(embeddings_table, hidden_size, start_idx, eos_idx, dropout)
-        self.embeddings_size = embeddings_size
         # output layer reads [h_t ; O_t]: 2D -> V
         self.W_vocab = nn.Linear(2 * hidden_size, tgt_vocab_size)
         # recurrent decoder: input [emb(y_{t-1}) ; O_{t-1}] (E + D), state size D
@@ -298,8 +285,7 @@ class AttentionDecoderModule(_GreedyDecoder):
         return self._output(state[0], O_t), state, O_t, weights  # P_t: [B, V]
 
     def _teacher_forced(self, state, targets, context):
-        """Input feeding chains the steps, so the loop stays, but the gold inputs are embedded
-        in one call before it and ``W_vocab`` runs once after it."""
+        """Input feeding keeps the step loop, but the embedding and ``W_vocab`` run once each."""
         inputs = self._gold_inputs(targets)  # [B, T, E]
         O_t, steps = None, []
         for y_emb in inputs.unbind(dim=1):  # [B, E]
@@ -311,8 +297,7 @@ class AttentionDecoderModule(_GreedyDecoder):
 
 
 class Seq2Seq(nn.Module):
-    """Encoder (``H = config.hidden_size`` per direction) + decoder of size ``D = 2H``, with
-    separate source and target embedding tables of size ``config.embedding_dim``."""
+    """Encoder (``H`` per direction) and decoder (``D = 2H``), with separate embedding tables."""
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
@@ -334,27 +319,9 @@ class Seq2Seq(nn.Module):
         else:
             self.decoder = DecoderModule(table, *args, **options)
 
-    def forward(
-        self,
-        src: torch.Tensor,
-        src_lengths: torch.Tensor,
-        *,
-        targets: torch.Tensor | None = None,
-        teacher_forcing_ratio: float = 0.0,
-        max_len: int = DEFAULT_MAX_LEN,
-        stop_at_eos: bool = True,
-    ):
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, **decoding: Any):
         """``src [B, S]``, ``src_lengths [B]`` -> ``(logits [B, T, V], attention [B, T, S] | None)``
-        (the decoder's ``forward``)."""
+        of the decoder's ``forward``, given the keyword arguments ``decoding``."""
         all_states, (h_last, c_last) = self.encoder(src, src_lengths)  # [B, S, 2H], [B, 2H]
         src_mask = lengths_to_mask(src_lengths.to(src.device), src.size(1))  # [B, S]
-        return self.decoder(
-            all_states,
-            h_last,
-            c_last,
-            max_len,
-            targets=targets,
-            teacher_forcing_ratio=teacher_forcing_ratio,
-            src_mask=src_mask,
-            stop_at_eos=stop_at_eos,
-        )
+        return self.decoder(all_states, h_last, c_last, src_mask=src_mask, **decoding)
