@@ -100,3 +100,20 @@ def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
     mean_a, std_a = mean_std(a)
     mean_b, std_b = mean_std(b)
     return Comparison(mean_a, mean_b, math.sqrt(std_a**2 / len(a) + std_b**2 / len(b)))
+
+
+def two_standard_errors(c: Comparison, decimals: int = 1) -> str:
+    """The noise threshold of a comparison, in points: ``"(dos errores estándar: 0,6 pp)"``."""
+    return f"(dos errores estándar: {num(200 * c.standard_error, decimals)} pp)"
+
+
+def difference_verdict(c: Comparison, decimals: int = 1) -> str:
+    """``a - b`` in points with the verdict the data give: ``"+0,9 pp, más allá del ruido (dos
+    errores estándar: 0,5 pp)"`` or ``"…, dentro del ruido (…)"``. Up to two more decimals where
+    the two figures would print alike (``"−1,03 pp, más allá del ruido (… 1,00 pp)"``)."""
+    for _ in range(2):
+        if num(abs(100 * c.difference), decimals) != num(200 * c.standard_error, decimals):
+            break
+        decimals += 1
+    verdict = "más allá del ruido" if c.beyond_noise else "dentro del ruido"
+    return f"{signed_points(c.difference, decimals)}, {verdict} {two_standard_errors(c, decimals)}"

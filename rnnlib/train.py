@@ -33,15 +33,23 @@ class StepResult:
 class Task(Protocol):
     """What ``fit`` needs from a task: the validation ``metric`` to maximise, per-example
     ``lengths`` to bucket batches, ``collate`` (a CPU batch of dataset items), ``step`` (a batch's
-    loss) and ``evaluate(model, dataset, *, batch_size, device, per_example=False)``: ``"loss"`` and
-    ``metric``, in eval mode, with ``per_example`` also ``"correct"`` (booleans, dataset order)."""
+    loss) and ``evaluate`` (``"loss"`` and ``metric``, in eval mode; with ``per_example``, also
+    ``"correct"``, booleans in the dataset's order)."""
 
     metric: str
 
     def lengths(self, dataset: Any) -> Sequence[int]: ...
     def collate(self, examples: list) -> tuple[torch.Tensor, ...]: ...
     def step(self, model: nn.Module, batch: tuple, config: TrainConfig) -> StepResult: ...
-    def evaluate(self, model: nn.Module, dataset: Any, **options: Any) -> dict[str, Any]: ...
+    def evaluate(
+        self,
+        model: nn.Module,
+        dataset: Any,
+        *,
+        batch_size: int,
+        device: torch.device,
+        per_example: bool = False,
+    ) -> dict[str, Any]: ...
 
 
 def batches(

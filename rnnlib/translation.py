@@ -85,9 +85,16 @@ def prepare_scan(
     tgt_vocab = Vocab.build((t for _, t in train_all), specials=(PAD, SOS, EOS))
     train_pairs = [train_all[i] for i in train_idx]
     val_pairs = [train_all[i] for i in val_idx]
-    splits = (train_pairs, val_pairs, test)
-    datasets = [encode_pairs(split, src_vocab, tgt_vocab) for split in splits]
-    return ScanData(src_vocab, tgt_vocab, *datasets, *splits)
+    return ScanData(
+        src_vocab=src_vocab,
+        tgt_vocab=tgt_vocab,
+        train=encode_pairs(train_pairs, src_vocab, tgt_vocab),
+        val=encode_pairs(val_pairs, src_vocab, tgt_vocab),
+        test=encode_pairs(test, src_vocab, tgt_vocab),
+        train_pairs=train_pairs,
+        val_pairs=val_pairs,
+        test_pairs=test,
+    )
 
 
 @torch.inference_mode()

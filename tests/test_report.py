@@ -68,3 +68,24 @@ def test_a_difference_is_real_only_beyond_two_standard_errors():
     assert se == pytest.approx(((0.005**2) / 3 * 2) ** 0.5)
     with pytest.raises(ValueError, match="at least 2 seeds"):
         compare([0.9], [0.8, 0.85])
+
+
+def test_a_difference_in_the_prose_carries_the_verdict_the_data_give():
+    from rnnlib.report import Comparison, difference_verdict, two_standard_errors
+
+    beyond = Comparison(0.854, 0.845, 0.0025)  # +0,9 pp against 2 × 0,25 pp
+    assert two_standard_errors(beyond) == "(dos errores estándar: 0,5 pp)"
+    assert (
+        difference_verdict(beyond) == "+0,9 pp, más allá del ruido (dos errores estándar: 0,5 pp)"
+    )
+    within = Comparison(0.80, 0.825, 0.028)
+    assert difference_verdict(within) == "−2,5 pp, dentro del ruido (dos errores estándar: 5,6 pp)"
+    # figures that would print alike get a decimal more, so the verdict can be read from them
+    close = Comparison(0.8400, 0.8503, 0.0050)
+    assert difference_verdict(close) == (
+        "−1,03 pp, más allá del ruido (dos errores estándar: 1,00 pp)"
+    )
+    nearer = Comparison(0.84002, 0.85, 0.005)  # two decimals more at most
+    assert difference_verdict(nearer) == (
+        "−0,998 pp, dentro del ruido (dos errores estándar: 1,000 pp)"
+    )

@@ -321,7 +321,8 @@ class Seq2Seq(nn.Module):
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, **decoding: Any):
         """``src [B, S]``, ``src_lengths [B]`` -> ``(logits [B, T, V], attention [B, T, S] | None)``
-        of the decoder's ``forward``, given the keyword arguments ``decoding``."""
+        from the decoder's ``forward``, which ``decoding`` reaches by keyword: ``targets``,
+        ``teacher_forcing_ratio``, ``max_len``, ``stop_at_eos`` (``_GreedyDecoder.forward``)."""
         all_states, (h_last, c_last) = self.encoder(src, src_lengths)  # [B, S, 2H], [B, 2H]
         src_mask = lengths_to_mask(src_lengths.to(src.device), src.size(1))  # [B, S]
         return self.decoder(all_states, h_last, c_last, src_mask=src_mask, **decoding)
