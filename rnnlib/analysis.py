@@ -16,12 +16,10 @@ def input_gradient_norms(
     *,
     device: torch.device | str = "cpu",
 ) -> np.ndarray:
-    """``||dL/dx_t||``, the gradient of each review's loss (binary cross-entropy of its final
-    logit) at its embedded input ``x_t``, as ``[batch, distance]``: distance ``d`` from the
-    review's last token, ``d`` below the shortest length; the norms are taken in float64, so
-    a gradient too small to square in float32 still has one. Computed in eval mode; the
-    parameters' gradients are left untouched. ``ValueError`` for other shapes or a model without
-    ``embedding``."""
+    """``||dL/dx_t||`` (in float64) of each review's loss (binary cross-entropy of its final
+    logit) at its embedded inputs, as ``[batch, distance]``: distance ``d`` from the review's last
+    token, ``d`` below the shortest length. Computed in eval mode; the parameters' gradients are
+    left untouched. ``ValueError`` for other shapes or a model without ``embedding``."""
     if ids.dim() != 2 or lengths.shape != (ids.shape[0],) or labels.shape != (ids.shape[0],):
         raise ValueError(
             f"expected ids [batch, seq_len], lengths [batch] and labels [batch], got "
@@ -61,13 +59,11 @@ def input_gradient_norms(
 
 
 def recurrent_spectral_norms(model: nn.Module) -> dict[str, float]:
-    """``{name: ||W_hh||_2}``, the spectral norm (largest singular value) of each recurrent
-    matrix of ``model`` (its ``weight_hh*`` parameters: one per layer and direction of a torch
-    RNN, LSTM or GRU, gates stacked). For a vanilla RNN, a norm above 1 is necessary for the
-    products of Jacobians that carry the gradient back through time to grow where the tanh is
-    not saturated (Pascanu et al., 2013); a gated cell's stacked matrix is not one such factor.
-    ``ValueError`` if the model has no parameter named ``weight_hh*`` (a parametrised one,
-    e.g. under ``weight_norm``, is named otherwise)."""
+    """``{name: ||W_hh||_2}``, the spectral norm (largest singular value) of each ``weight_hh*``
+    parameter (per layer and direction of a torch RNN, LSTM or GRU, gates stacked). A vanilla
+    RNN's gradient through time can grow only if it exceeds 1 (Pascanu et al., 2013); a gated
+    cell's stacked matrix is no such factor. ``ValueError`` if no parameter is named
+    ``weight_hh*`` (a parametrised one, e.g. under ``weight_norm``, is named otherwise)."""
     norms = {
         name: torch.linalg.matrix_norm(p.detach().cpu().double(), ord=2).item()
         for name, p in model.named_parameters()

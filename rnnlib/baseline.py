@@ -1,8 +1,7 @@
 """Bag-of-words reference for IMDB: the "NBSVM" of Wang & Manning (2012, "Baselines and
 Bigrams") with a logistic loss: binary word and bigram features scaled by their naive-Bayes
 log-count ratio ``r = log((p / |p|_1) / (q / |q|_1))`` (``p``/``q``: smoothed counts in
-positive/negative training reviews), and L2 logistic regression with ``C`` chosen on validation.
-"""
+positive/negative training reviews), and L2 logistic regression with ``C`` chosen on validation."""
 
 from __future__ import annotations
 
@@ -77,8 +76,7 @@ def imdb_bow_baseline(
     dataset_dict, train_indices: Sequence[int], val_indices: Sequence[int], **options: Any
 ) -> dict[str, Any]:
     """``nb_logistic_baseline`` on whole reviews of a tokenised IMDB ``dataset_dict``: fitted on
-    rows ``train_indices`` of its training split, ``C`` chosen on rows ``val_indices``, scored on
-    its test split."""
+    ``train`` rows ``train_indices``, ``C`` chosen on rows ``val_indices``, scored on ``test``."""
     check_tokenised(dataset_dict)
     train, val = (tokenised_rows(dataset_dict["train"], i) for i in (train_indices, val_indices))
     return nb_logistic_baseline(train, val, tokenised_rows(dataset_dict["test"]), **options)

@@ -123,8 +123,7 @@ def pad_batch(sequences: Sequence[torch.Tensor], pad_idx: int = PAD_IDX):
 
 
 def collate_labelled(batch):
-    """``(ids [B, T], lengths [B], labels [B] float)`` for sequence classification;
-    ``ValueError`` for an empty batch."""
+    """``(ids [B, T], lengths [B], labels [B] float)``; ``ValueError`` for an empty batch."""
     _check_batch(batch, "collate_labelled")
     sequences, labels = zip(*batch, strict=True)
     ids, lengths = pad_batch(sequences)
@@ -132,8 +131,7 @@ def collate_labelled(batch):
 
 
 def collate_pairs(batch):
-    """``(src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B])`` for seq2seq;
-    ``ValueError`` for an empty batch."""
+    """``(src [B, S], src_lengths [B], tgt [B, T], tgt_lengths [B])``; ``ValueError`` if empty."""
     _check_batch(batch, "collate_pairs")
     sources, targets = zip(*batch, strict=True)
     return (*pad_batch(sources), *pad_batch(targets))

@@ -1,6 +1,5 @@
-"""Configurations (frozen dataclasses) for each model family and for training, with closed-form
-parameter counts. Every field is checked when the object is made (``ValueError`` naming the
-field, the value and what is allowed); ``to_dict`` / ``from_dict`` give a JSON round trip."""
+"""Frozen configurations of the models and of training, with closed-form parameter counts. Each
+field is checked when made (``ValueError`` naming it, its value and what is allowed)."""
 
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ def _index(name: str, value: Any, size: int, size_name: str) -> None:
 
 
 class _Config:
-    """JSON round trip shared by the configurations."""
+    """JSON round trip (``to_dict`` / ``from_dict``) shared by the configurations."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
@@ -114,10 +113,8 @@ class ClassifierConfig(_Config):
 
     def parameter_count(self) -> dict[str, int]:
         """Trainable parameters by component (a frozen embedding's ``V*E`` is under ``frozen``).
-
-        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), one direction of one layer has
-        ``g*H*I + g*H*H + 2*g*H`` (two bias vectors), ``I = E`` for the first layer, else
-        ``dirs*H``."""
+        With ``g`` gate groups (RNN 1, GRU 3, LSTM 4), a layer has per direction
+        ``g*H*I + g*H*H + 2*g*H`` (two biases); ``I = E`` in the first layer, else ``dirs*H``."""
         g, h, dirs = GATES[self.cell], self.hidden_size, self.num_directions
         inputs = [self.embedding_dim] + [dirs * h] * (self.num_layers - 1)  # I of each layer
         recurrent = sum(dirs * g * h * (i + h + 2) for i in inputs)
@@ -195,14 +192,13 @@ class TrainConfig(_Config):
     """How a model is trained by ``rnnlib.train.fit`` (the same fields for both tasks).
 
     Attributes:
-        max_epochs: the budget of passes over the training set.
+        max_epochs: passes over the training set at most.
         batch_size, eval_batch_size: examples per update, and per evaluation batch.
         lr, weight_decay: Adam's initial learning rate and L2 penalty.
         clip: the gradient norm is clipped to this value (``None``: no clipping).
-        schedule: ``"constant"``, or ``"cosine"``: the rate decays per update to 0 at the end
-            of the ``max_epochs`` budget (torch's ``CosineAnnealingLR``).
-        patience: stop after this many epochs without a better validation score (``None``:
-            train the whole budget).
+        schedule: ``"constant"``, or ``"cosine"`` (``CosineAnnealingLR``, per update, to 0 at
+            the end of ``max_epochs``).
+        patience: stop after this many epochs without a better validation score (``None``: never).
         step_loss_weight: sentiment only: weight ``w`` of the per-step (target replication)
             loss, ``(1 - w) * final + w * per-step``.
         teacher_forcing_ratio: seq2seq only: probability of feeding the gold previous token.

@@ -1,7 +1,6 @@
-"""Experiments: train a configuration (or read its saved run back), and run several at once,
-in worker processes with one thread each: a recurrent training run does not keep two cores busy
-(torch 2.13, 2 cores: two runs at once finish 1.2x (two LSTMs) to 1.6x (two vanilla RNNs)
-sooner than one after the other with two threads each)."""
+"""Experiments: train a configuration (or read its saved run back), and run several at once
+in worker processes of one thread each (a recurrent training run does not keep two cores busy:
+on 2 cores, two runs at once finish 1.2x to 1.6x sooner than one after the other)."""
 
 from __future__ import annotations
 
@@ -30,8 +29,8 @@ from .utils import num_trainable_parameters, set_seed
 @dataclass
 class Run:
     """One trained configuration and seed: the model (selected weights), history, test metrics
-    (``None`` if not evaluated; ``"correct"``: per test example, in order, whether it was right)
-    and where it is saved."""
+    (``None`` if not evaluated; ``"correct"``: whether each test example was right) and where
+    it is saved."""
 
     name: str
     seed: int

@@ -7,8 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class History:
-    """Per-epoch metrics (one dict per epoch), every update's loss and the epoch whose weights
-    were kept (``best_epoch``, 1-based)."""
+    """One metrics dict per epoch, every update's loss and the kept ``best_epoch`` (1-based)."""
 
     epochs: list[dict] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)

@@ -15,11 +15,9 @@ COLUMN_WIDTH = 9.0  # inches
 
 
 def mean_curve(histories: Sequence[History], metric: str, x: str = "updates"):
-    """``(xs, mean, low, high)`` of ``metric`` over the runs, epoch by epoch.
-
-    Epoch ``k`` averages the runs that reached it (with early stopping, runs differ in length);
-    ``low``/``high`` are the smallest and largest value among them, ``xs`` the mean of column
-    ``x`` (e.g. ``"updates"``, ``"epoch"``). Raises ``ValueError`` if no run has the metric."""
+    """``(xs, mean, low, high)`` of ``metric`` over the runs, epoch by epoch: epoch ``k`` averages
+    the runs that reached it (with early stopping, runs differ in length), ``low``/``high`` are
+    their extremes and ``xs`` the mean of column ``x``. ``ValueError`` if no run has the metric."""
     points = []  # (x, mean, low, high) per epoch
     for k in range(max((len(h.epochs) for h in histories), default=0)):
         rows = [h.epochs[k] for h in histories if k < len(h.epochs) and metric in h.epochs[k]]
@@ -44,10 +42,8 @@ def plot_learning_curves(
     x_format: Callable[[float], str] | None = None,
 ):
     """One panel per ``(metric, y label)``; per group of runs (one per seed), the mean over the
-    seeds as a line and the range between the lowest and highest seed as a band. The y axis of
-    each metric in ``percent`` (fractions, e.g. accuracies) is labelled in percent (a
-    ``PercentFormatter``); ``ValueError`` if one of them is not a panel. ``x_format`` writes the
-    x tick labels (e.g. with the text's thousands separator)."""
+    seeds as a line and their range as a band. Metrics in ``percent`` (fractions) get a y axis in
+    percent; ``ValueError`` if one is not a panel. ``x_format`` writes the x tick labels."""
     if missing := set(percent) - {metric for metric, _ in panels}:
         raise ValueError(f"percent names {sorted(missing)}, which are not panels")
     ncols = min(ncols, len(panels))

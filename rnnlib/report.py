@@ -1,6 +1,5 @@
-"""Numbers for the notebook's Spanish prose and tables (``1.234.567``, ``86,3 %``), and
-comparisons over seeds: a difference of means is real only beyond two standard errors (Welch:
-``sqrt(s_a^2 / n_a + s_b^2 / n_b)``), otherwise within seed noise."""
+"""Numbers for the notebook's Spanish prose (``1.234.567``, ``86,3 %``), and comparisons over
+seeds: a difference of means is real beyond two Welch standard errors, else it is seed noise."""
 
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ def pct(fraction: float, decimals: int = 1) -> str:
 
 
 def pct_where(fractions: Sequence[float], mask: Sequence[bool], decimals: int = 1) -> str:
-    """Mean of ``fractions`` where ``mask`` is true, as a percentage; ``"—"`` (no warning, no
-    ``nan``) when ``mask`` selects nothing."""
+    """Mean of ``fractions`` where ``mask`` is true, as a percentage; ``"—"`` if it selects none."""
     selected = [f for f, keep in zip(fractions, mask, strict=True) if keep]
     return pct(sum(selected) / len(selected), decimals) if selected else "—"
 
@@ -62,10 +60,8 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def pct_pm(values: Sequence[float], decimals: int = 1) -> str:
-    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``.
-
-    A non-zero deviation that would round to zero gets up to two more decimals, for the mean
-    too (``"85,25 ± 0,05 %"``), so that ``± 0,0`` means exactly no spread (e.g. one value)."""
+    """Mean ± standard deviation of fractions as percentages: ``"85,3 ± 0,4 %"``. A non-zero
+    deviation that would round to 0 gets up to two more decimals, mean too: ``"85,25 ± 0,05 %"``."""
     mean, std = mean_std(values)
     for _ in range(2):
         if not 0 < 100 * std < 0.5 * 10.0**-decimals:

@@ -1,11 +1,10 @@
 """Saved training runs, reused exactly when nothing that could change them has changed.
 
-A run is saved as ``<root>/<name>-s<seed>-<key>/`` holding ``model.pt`` (the ``state_dict``,
-read with ``torch.load(weights_only=True)``) and ``run.json`` (the key material, history,
-metrics and what is needed to use the model on new input), written to a temporary folder renamed
-when complete. The key hashes the model and training configurations, the seed, the data, the
-initial embedding table and the code of every module (``source_fingerprint``: docstrings and
-comments left out); an unparseable saved run is trained again with a warning."""
+A run is saved as ``<root>/<name>-s<seed>-<key>/``, written to a temporary folder renamed when
+complete: ``model.pt`` (the ``state_dict``, read with ``weights_only=True``) and ``run.json``
+(the key material, history, metrics and what is needed to use the model on new input). The key
+hashes the model and training configurations, the seed, the data, the initial embedding table
+and the code of every module, docstrings and comments aside (``source_fingerprint``)."""
 
 from __future__ import annotations
 

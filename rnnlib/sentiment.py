@@ -100,13 +100,12 @@ def prepare_sentiment_data(
     max_examples: int | None = None,
     tokenizer: Tokenizer | None = None,
 ) -> SentimentData:
-    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``). The validation
-    split (``val_size`` reviews, seeded) is carved out of the official training split; with a
-    ``movie`` column it takes whole movies, as the official test split does (Maas et al. 2011),
-    so that it does not reward memorising a movie's names and plot words. The vocabulary comes
-    from the remaining training reviews only, before truncation. ``max_examples`` keeps a seeded
-    subset of each split (smoke runs); ``tokenizer``, the one that made the ``tokens`` column, is
-    recorded for ``predict``."""
+    """Encode a tokenised IMDB ``DatasetDict`` (columns ``tokens``, ``label``). Validation
+    (``val_size`` reviews, seeded) comes out of the official training split, by whole movies
+    when there is a ``movie`` column, as the official test split does (Maas et al. 2011), so
+    that it does not reward memorising a movie's names and plot words. The vocabulary comes from
+    the remaining training reviews, before truncation. ``max_examples`` keeps a seeded subset
+    of each split (smoke runs); ``tokenizer`` (the one that made ``tokens``) goes to ``predict``."""
     if truncation not in TRUNCATION_SIDES:
         raise ValueError(f"unknown truncation side {truncation!r}; allowed are {TRUNCATION_SIDES}")
     if max_examples is not None and max_examples < 1:

@@ -30,11 +30,9 @@ _APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 
 
 class Tokenizer:
-    """Normalise (``normalization``, a ``unicodedata`` form or ``None``), lowercase, drop
-    ``<br />`` tags, read typographic apostrophes as ``'`` and split into words of Unicode
-    letters and digits ("cliché" stays whole; inner apostrophes too: "don't") and the tokens
-    ``!`` and ``?``. ``ValueError`` for a text without tokens.
-    """
+    """Normalise (``normalization``: a ``unicodedata`` form or ``None``), lowercase, drop ``<br>``,
+    read typographic apostrophes as ``'`` and split into words of letters and digits with inner
+    apostrophes ("cliché", "don't") and ``!``/``?``. ``ValueError`` for a text without tokens."""
 
     def __init__(self, pattern: str = WORD_PATTERN, *, normalization: str | None = "NFC") -> None:
         if normalization is not None and normalization not in NORMALIZATIONS:

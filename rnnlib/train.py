@@ -1,9 +1,7 @@
 """One training loop for both tasks (in the spirit of minGPT's ``Trainer``): ``fit`` owns Adam,
 the schedule, clipping, bucketed batches, validation, early stopping and the history; a task
 (``SentimentTask``, ``TranslationTask``) supplies collation, the batch loss and the validation
-metrics. ``fit`` never sees the test set. On CPU it flushes denormal floats to zero
-(``flush_denormals``) and keeps freed memory in the process (``keep_freed_memory``): the
-README's "Speed" section gives what each saves."""
+metrics. ``fit`` never sees the test set."""
 
 from __future__ import annotations
 
@@ -68,8 +66,7 @@ def batches(
 
 
 def make_adam(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
-    """Adam, fused where supported (the same arithmetic, several times faster on CPU for a large
-    embedding table)."""
+    """Adam, fused where supported (same arithmetic, faster for a large embedding table)."""
     params = list(params)  # tried twice
     try:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
@@ -78,8 +75,7 @@ def make_adam(params, *, lr: float, weight_decay: float = 0.0) -> torch.optim.Ad
 
 
 def flushes_in_all_threads() -> bool:
-    """Whether every intra-op thread flushes denormals: an op split across all of them
-    (2^20 elements) returns only zeros."""
+    """Whether every intra-op thread flushes denormals (an op over 2^20 elements gives zeros)."""
     return not bool((torch.full((1 << 20,), 1e-39) * 1.0).any())
 
 
@@ -89,19 +85,12 @@ def _on_glibc() -> bool:
 
 
 def keep_freed_memory() -> bool:
-    """Make glibc's ``malloc`` keep freed blocks in the process for reuse; whether ``mallopt``
-    accepted the settings (``False`` off glibc, e.g. on macOS or Windows: nothing changes).
-
-    Otherwise glibc hands large freed blocks back to the system (``munmap``, heap trimming) and
-    each training step faults them back in page by page (2 us per 4 KiB on a 2-core virtual
-    machine: 3.5 ms before a ``[64, 256, 100]`` float tensor can be written). Blocks of up to
-    32 MiB (the largest ``mmap`` threshold every glibc accepts) now come from the heap, trimmed
-    only when 1 GiB of it is free. Which memory a tensor gets changes no number it holds.
-
-    The setting is process-wide and permanent (glibc cannot report the previous one): it
-    replaces glibc's adaptive thresholds and any ``MALLOC_*`` or ``GLIBC_TUNABLES`` choice, and
-    the process keeps the memory its peak used. Another allocator (jemalloc or tcmalloc through
-    ``LD_PRELOAD``) ignores it."""
+    """Make glibc's ``malloc`` keep freed blocks of up to 32 MiB in the process (heap trimmed
+    only when 1 GiB is free), so training steps do not fault them back in page by page (README,
+    "Speed"); whether ``mallopt`` accepted it (``False`` off glibc: no change). Process-wide and
+    permanent (glibc cannot report the previous setting): it replaces glibc's adaptive thresholds
+    and any ``MALLOC_*`` or ``GLIBC_TUNABLES`` choice, and the process keeps the memory its peak
+    used. Another allocator (jemalloc, tcmalloc) ignores it."""
     if not _on_glibc():
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
@@ -113,13 +102,9 @@ def keep_freed_memory() -> bool:
 
 @contextmanager
 def flush_denormals() -> Iterator[None]:
-    """Flush denormal floats to zero on CPU for the duration of the block: vanishing gradients
-    become denormals, which this kind of processor handles about 10x slower, and values below
-    1.2e-38 change nothing a float32 model computes (tested).
-
-    The flag is per thread and inherited only by threads created later; if some of torch's
-    intra-op threads do not flush, the block runs with one thread (a final-state LSTM step is
-    faster at 1 thread flushing than at 2 not flushing). The previous settings are restored."""
+    """Flush denormal floats (vanishing gradients, slow on CPU) to zero within the block; see
+    the README's "Speed" section. The flag is per thread, so if some of torch's intra-op threads
+    do not flush, the block runs with one thread. The previous settings are restored."""
     before = bool((torch.tensor([1e-39]) * 1.0 == 0).all())  # whether this thread flushes
     if not torch.set_flush_denormal(True):  # this processor cannot flush: nothing to do
         yield
@@ -155,9 +140,8 @@ def fit(
     ``task.evaluate`` and ``seconds``; ``log`` gets it as one line (``None``: silent). The epoch
     with the best ``val_<task.metric>`` (ties: lower loss) is kept and its weights loaded back;
     ``config.patience`` stops training after that many epochs without a better one. ``seed``
-    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set. On CPU it
-    calls ``keep_freed_memory`` (a process-wide setting that outlasts it) and flushes denormals
-    for its duration."""
+    fixes batch order, dropout and teacher forcing. ``ValueError`` for an empty set. Denormals
+    are flushed while it runs; on CPU it calls ``keep_freed_memory`` (which outlasts it)."""
     if len(train_set) == 0 or len(val_set) == 0:
         raise ValueError(
             f"fit needs examples to train on and to validate on; got {len(train_set)} training "

@@ -111,13 +111,12 @@ def evaluate_translation(
     device: torch.device | str = "cpu",
     per_example: bool = False,
 ) -> dict[str, Any]:
-    """Free-running greedy evaluation, ``{"loss", "exact_match", "token_accuracy"}``: it decodes
+    """Free-running greedy evaluation, ``{"loss", "exact_match", "token_accuracy"}``, decoding
     exactly ``T`` steps (the batch's longest target) without stopping at ``<eos>`` (greedy
-    decoding is causal, so the metrics equal those of decoding until ``<eos>``); ``loss`` is the
-    cross-entropy of those logits at every target position and token accuracy counts target
-    positions (``<eos>`` included, padding not). With ``per_example``, also ``"correct"``, a
-    ``[len(dataset)]`` boolean array of exact outputs. ``ValueError`` for an empty dataset or a
-    target without exactly one ``<eos>``, at its end."""
+    decoding is causal: the metrics are those of decoding until ``<eos>``). ``loss`` is the
+    cross-entropy at every target position; token accuracy counts target positions (``<eos>``
+    included). With ``per_example``, also ``"correct"``: ``[len(dataset)]`` booleans, exact
+    outputs. ``ValueError`` for no examples or a target without one ``<eos>``, at its end."""
     if len(dataset) == 0:
         raise ValueError("cannot evaluate on an empty dataset")
     was_training = model.training

@@ -43,11 +43,10 @@ def num_trainable_parameters(model: nn.Module) -> int:
 def split_indices(
     n: int, val_size: int | float, seed: int, *, groups: Sequence | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random split of ``range(n)`` into sorted (train, validation) index arrays.
-
-    ``val_size`` is a count or a fraction in (0, 1). With ``groups`` (one label per item), whole
-    groups go to validation in a seeded order until it holds ``val_size`` items or more.
-    ``ValueError`` when either side would be empty."""
+    """Seeded random split of ``range(n)`` into sorted (train, validation) index arrays, with
+    ``val_size`` a count or a fraction in (0, 1). With ``groups`` (one label per item), whole groups
+    go to validation in a seeded order until it holds ``val_size`` items or more. ``ValueError``
+    when either side would be empty."""
     if isinstance(val_size, float):
         if not 0.0 < val_size < 1.0:
             raise ValueError(f"a fractional val_size must be in (0, 1), got {val_size}")

@@ -2,8 +2,7 @@
 
 Reads ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`` and ``aclImdb/train/unsup`` from an
 extracted folder or straight from the ``.tar.gz``. Parsed splits are cached as a Hugging Face
-``DatasetDict`` keyed by every source file, built under a file lock and verified on each load.
-"""
+``DatasetDict`` keyed by every source file, built under a file lock and verified on each load."""
 
 from __future__ import annotations
 
@@ -140,11 +139,10 @@ def _iter_files(source: Path) -> Iterator[tuple[str, str, bytes]]:
 
 def read_imdb(source: StrPath, *, official: bool | None = None) -> dict[str, dict[str, list]]:
     """All reviews as columns per split, ``{split: {"id", "rating", "label", "movie", "text"}}``,
-    rows ordered by (label, id). With ``official`` (by default, when the README says v1.0) every
-    review folder must hold its official count (12,500 per label and split, 50,000 unlabelled),
-    otherwise some reviews. ``CorruptDataError`` names what is missing, a duplicate review id, a
-    review that is not UTF-8, an archive member outside ``aclImdb/`` or a truncated archive;
-    ``PermissionError`` an unreadable file."""
+    rows by (label, id). Each review folder must hold a review or, with ``official`` (default:
+    the README says v1.0), its official count (12,500 per label and split, 50,000 unlabelled).
+    ``CorruptDataError`` names what is missing, a duplicate id, a non-UTF-8 review, a member
+    outside ``aclImdb/`` or a truncated archive; ``PermissionError`` an unreadable file."""
     source = Path(source)
     rows: dict[str, list[dict]] = {s: [] for s in ("train", "test", "unsup")}
     counts = dict.fromkeys(OFFICIAL_COUNTS, 0)
@@ -257,9 +255,8 @@ def imdb_cache_folder(source: StrPath, *, official: bool | None = None) -> Path:
 
 
 def _trusted(what: str, cached: Callable, rebuild: Callable, redo: str):
-    """``cached()`` or else ``rebuild()``, both ``(result, problem or None)``: a problem of the
-    cached result is a ``CorruptCacheWarning`` (``what`` is unusable; ``redo``), one of the
-    rebuilt result a ``CorruptDataError``."""
+    """``cached()``, else ``rebuild()``, each ``(result, problem or None)``; a cached problem is
+    a ``CorruptCacheWarning`` (``what``, ``redo``), a rebuilt one a ``CorruptDataError``."""
     result, problem = cached()
     if problem is not None:  # stacklevel 3: the caller of load_imdb or tokenize_imdb
         warnings.warn(f"{what} is unusable: {problem}. {redo}", CorruptCacheWarning, stacklevel=3)
@@ -364,10 +361,9 @@ def _cached_tokenization(split: str, dataset, tokenizer, num_proc: int | None):
 
 
 def tokenize_imdb(dataset_dict, tokenizer, *, num_proc: int | None = None):
-    """Add ``tokens`` and ``num_tokens`` columns to every split with ``Dataset.map``, kept in
-    a cached split's folder (fingerprinted by the tokenizer) and read back once checked; a damaged
-    one is reported (``CorruptCacheWarning`` naming the folder) and redone. A review without
-    tokens is a ``CorruptDataError`` naming its file."""
+    """Add ``tokens`` and ``num_tokens`` to every split with ``Dataset.map``, cached in the split's
+    folder (keyed by the tokenizer) and checked when read back; a damaged cache is redone with a
+    ``CorruptCacheWarning`` naming it. ``CorruptDataError`` names a review without tokens."""
     import datasets
 
     tokenised = datasets.DatasetDict()

@@ -124,10 +124,9 @@ def check_published(path: StrPath, name: str) -> None:
 def load_scan(
     split: str = "simple", path: StrPath | None = None, *, official: bool = True
 ) -> ScanPairs:
-    """``{"train": pairs, "test": pairs}`` of a SCAN split (see ``locate_scan``), as a
-    ``ScanPairs`` that names the files read. With ``official``, each file must be the published
-    one (``check_published``: a truncated copy would otherwise read as fewer pairs, the last
-    one cut short); ``official=False`` reads any copy in SCAN's format."""
+    """``{"train": pairs, "test": pairs}`` of a SCAN split (``locate_scan``), as ``ScanPairs``
+    naming the files read. With ``official``, each must be the published file (a truncated copy
+    would read as fewer pairs, the last cut short); else any copy in SCAN's format is read."""
     files = dict(zip(("train", "test"), locate_scan(split, path), strict=True))
     if official:
         for file in files.values():
@@ -179,9 +178,8 @@ def _clauses(words: list[str]) -> list[list[int]]:
 
 
 def interpret(command: str | list[str]) -> list[str]:
-    """The action sequence that a SCAN command means, e.g. ``"jump left"`` ->
-    ``["I_TURN_LEFT", "I_JUMP"]``; ``ValueError`` naming the command (and, in a command of two
-    phrases, the phrase) for text outside the grammar."""
+    """The actions a SCAN command means, e.g. ``"jump left"`` -> ``["I_TURN_LEFT", "I_JUMP"]``;
+    ``ValueError`` naming the command (and the phrase, in one of two) outside the grammar."""
     words = command.split() if isinstance(command, str) else list(command)
     text = " ".join(words)
     joins = [w for w in words if w in CONJUNCTIONS]

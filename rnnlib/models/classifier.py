@@ -1,14 +1,11 @@
 """Many-to-one recurrent classifier for IMDB sentiment: ids -> one logit per review.
 
-The final state of every sequence is the one at its own last real token (for the backward
-direction, after reading from there back to the first), taken one of two exact ways
-(``packing``): ``"packed"`` (``pack_padded_sequence``; fast with cuDNN, but on CPU its backward
-pass is 5-25x slower, torch 2.13) or ``"padded"``: run on the right-padded tensor and gather each
-output at ``length - 1``; the right-to-left direction reads each sequence reversed within its
-length, so padding never reaches a final state. ``"auto"`` packs on CUDA and gathers on CPU.
-Each (layer, direction) is its own one-layer PyTorch module, with the parameters of one
-bidirectional multi-layer module.
-"""
+Each sequence's final state is the one at its own last real token (backward direction: after
+reading back to the first), taken one of two exact ways (``packing``): ``"packed"``
+(``pack_padded_sequence``; fast with cuDNN, but its CPU backward pass is 5-25x slower, torch
+2.13), or ``"padded"``: run on the right-padded tensor, the right-to-left direction reading each
+sequence reversed within its length, and gather each output at ``length - 1``. ``"auto"`` packs
+on CUDA and gathers on CPU. Each (layer, direction) is its own one-layer module."""
 
 from __future__ import annotations
 
@@ -31,8 +28,7 @@ class SentimentRNN(nn.Module):
     ``pretrained`` is an initial ``[vocab_size, embedding_dim]`` table (its ``<pad>`` row is
     zeroed); ``packing`` (see the module docstring) changes speed only; ``fast_elman`` runs a
     vanilla RNN in the padded mode through ``rnnlib.models.elman`` (same numbers, faster on CPU).
-    ``ValueError`` for a ``pretrained`` table of the wrong shape or an unknown ``packing``.
-    """
+    ``ValueError`` for a ``pretrained`` table of the wrong shape or an unknown ``packing``."""
 
     def __init__(
         self,
@@ -138,8 +134,7 @@ class SentimentRNN(nn.Module):
     def _run(
         self, rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, packed: bool, need_out: bool
     ) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """One unidirectional layer: (outputs ``[batch, seq_len, hidden]`` or None, final
-        ``[batch, hidden]`` at each sequence's real last token)."""
+        """One direction of a layer: ``(outputs [B, S, H] or None, final state [B, H])``."""
         if packed:
             packed_out, state = rnn(pack(x, lengths))
             h_n = state[0] if isinstance(state, tuple) else state  # [1, batch, hidden]
@@ -174,8 +169,7 @@ class SentimentRNN(nn.Module):
 class LockedDropout(nn.Module):
     """Dropout with one mask per sequence, shared by all its time steps (Gal & Ghahramani, 2016):
     ``[batch, 1, features]`` for ``x [batch, seq_len, features]``, an ordinary mask for
-    ``x [batch, features]``. It also draws ``seq_len`` times fewer random numbers.
-    """
+    ``x [batch, features]``. It also draws ``seq_len`` times fewer random numbers."""
 
     def __init__(self, p: float) -> None:
         super().__init__()

@@ -1,11 +1,9 @@
 """A faster CPU path for a one-layer tanh RNN (Elman), with hand-written BPTT.
 
-``elman_outputs(x, rnn)`` returns ``rnn(x)[0]`` (zero initial state) and the same gradients.
-PyTorch's CPU RNN records several autograd nodes per step and one small matrix product per step
-for ``W_hh``'s gradient; here each step is one ``addmm`` and one in-place ``sigmoid`` forward and
-one multiply-add and one ``mm`` backward, and ``W_hh``'s gradient one product over all steps
-(faster than ``nn.RNN`` with denormals flushed too: the README's "Speed" section).
-"""
+``elman_outputs(x, rnn)`` returns ``rnn(x)[0]`` (zero initial state) with the same gradients.
+PyTorch's CPU RNN records several autograd nodes and a small ``W_hh`` gradient product per step;
+here a step is one ``addmm`` and ``sigmoid`` forward and one multiply-add and ``mm`` backward, and
+``W_hh``'s gradient one product over all steps (README, "Speed")."""
 
 from __future__ import annotations
 
