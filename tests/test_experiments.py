@@ -98,6 +98,11 @@ def test_the_test_set_is_touched_only_when_asked(imdb, tmp_path, monkeypatch):
     assert train_or_load("gru", _config(imdb), TRAIN, imdb, store=tmp_path).test == again.test
 
 
+def test_a_configuration_of_no_model_is_refused(imdb):
+    with pytest.raises(ValueError, match="no task for a TrainConfig"):
+        train_or_load("x", TRAIN, TRAIN, imdb, log=None)
+
+
 def test_per_example_exact_match_agrees_with_the_aggregate(scan, tmp_path):
     config = scan.model_config(embedding_dim=8, hidden_size=8)
     train = TRAIN.replace(teacher_forcing_ratio=1.0)
